@@ -1,0 +1,132 @@
+"""File helpers shared by every stage: input errors and atomic writes.
+
+Every output of the workflow is written to a temporary file in the target
+directory and renamed into place only once it is complete, so a killed job
+never leaves a half-written file that looks finished.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+import pandas as pd
+
+log = logging.getLogger(__name__)
+
+TCGA_PATIENT_LENGTH = 12
+
+
+class InputError(ValueError):
+    """Bad input data: the message names the file, the row/column and what was expected."""
+
+    def __init__(self, path: str | os.PathLike | None, message: str, *, row: Any = None, column: Any = None):
+        self.path = None if path is None else str(path)
+        self.row = row
+        self.column = column
+        where = []
+        if self.path is not None:
+            where.append(f"file {self.path!s}")
+        if row is not None:
+            where.append(f"row {row}")
+        if column is not None:
+            where.append(f"column {column!r}")
+        prefix = ", ".join(where)
+        super().__init__(f"{prefix}: {message}" if prefix else message)
+
+
+def patient_id(barcode: str) -> str:
+    """Patient ID of a TCGA barcode: its first 12 characters (``TCGA-02-0003-01A`` -> ``TCGA-02-0003``)."""
+    barcode = str(barcode).strip()
+    if len(barcode) < TCGA_PATIENT_LENGTH:
+        raise ValueError(f"barcode {barcode!r} is shorter than a TCGA patient ID ({TCGA_PATIENT_LENGTH} characters)")
+    return barcode[:TCGA_PATIENT_LENGTH]
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it to ``path`` only if the block succeeds."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, path)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+def write_text(text: str, path: str | os.PathLike) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
+
+
+def write_json(obj: Any, path: str | os.PathLike) -> None:
+    write_text(json.dumps(obj, indent=2, sort_keys=False, default=_json_default) + "\n", path)
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (np.floating,)):
+        return float(obj)
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, Path):
+        return str(obj)
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def read_json(path: str | os.PathLike) -> Any:
+    with open(path) as fh:
+        return json.load(fh)
+
+
+def write_table(df: pd.DataFrame, path: str | os.PathLike, *, index: bool = False) -> None:
+    """Write a table atomically; the format follows the suffix (.tsv, .csv, .parquet)."""
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        if path.suffix == ".parquet":
+            df.to_parquet(tmp, index=index)
+        elif path.suffix == ".tsv":
+            df.to_csv(tmp, sep="\t", index=index)
+        elif path.suffix == ".csv":
+            df.to_csv(tmp, index=index)
+        else:
+            raise ValueError(f"unknown table format for {path}: use .tsv, .csv or .parquet")
+
+
+def read_table(path: str | os.PathLike, *, index_col: int | str | None = None) -> pd.DataFrame:
+    path = Path(path)
+    if path.suffix == ".parquet":
+        return pd.read_parquet(path)
+    sep = "\t" if path.suffix == ".tsv" else ","
+    return pd.read_csv(path, sep=sep, index_col=index_col)
+
+
+def save_figure(fig, path: str | os.PathLike, **kwargs: Any) -> None:
+    """Save a matplotlib figure atomically (format from the suffix)."""
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format=path.suffix.lstrip(".") or "png", **kwargs)
+
+
+def log_dropped(logger: logging.Logger, what: str, dropped: dict[str, int] | None = None, total: int | None = None) -> None:
+    """Log how many rows a step dropped and why (never drop silently)."""
+    dropped = dropped or {}
+    n = sum(dropped.values())
+    tail = f" of {total}" if total is not None else ""
+    if n == 0:
+        logger.info("%s: dropped 0%s", what, tail)
+        return
+    reasons = "; ".join(f"{k}: {v}" for k, v in dropped.items() if v)
+    logger.info("%s: dropped %d%s (%s)", what, n, tail, reasons)
