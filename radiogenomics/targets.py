@@ -1,0 +1,262 @@
+"""Typed targets: binary, multi-class or continuous, defined in the config.
+
+A target is read from a source table (``vasari`` annotations, the ``subtype``
+labels of the ClaNC table, ...) by column. Categorical targets map raw values
+to classes; values listed as missing are dropped per target and counted. The
+study's binarised VASARI traits are one preset (:data:`PRESETS`), not code.
+
+Encoding in the targets table: binary 0/1 (1 = the positive class),
+multi-class integer codes in the order of ``classes``, continuous floats.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+from .evaluation import TARGET_TYPES
+from .files import InputError
+
+log = logging.getLogger(__name__)
+
+_PROPORTION = {
+    "<1/3": ["Minimal", "Less than 1/3"],
+    ">1/3": ["Between 1/3 and 2/3", "More than 2/3"],
+}
+DEFAULT_MISSING = ["n/a", "indeterminate"]
+
+#: Named presets of target definitions. ``vasari``: the study's six binarised traits.
+PRESETS: dict[str, list[dict[str, Any]]] = {
+    "vasari": [
+        {"name": "f5", "type": "binary", "source": "vasari", "column": "f5.proportion.enhancing",
+         "classes": _PROPORTION, "positive": ">1/3", "description": "proportion enhancing"},
+        {"name": "f6", "type": "binary", "source": "vasari", "column": "f6.proportion.ncet",
+         "classes": _PROPORTION, "positive": ">1/3", "description": "proportion non-contrast-enhancing tumour (nCET)"},
+        {"name": "f7", "type": "binary", "source": "vasari", "column": "f7.proportion.necrosis",
+         "classes": _PROPORTION, "positive": ">1/3", "description": "proportion necrosis"},
+        {"name": "f14", "type": "binary", "source": "vasari", "column": "f14.proportion.edema",
+         "classes": _PROPORTION, "positive": ">1/3", "description": "proportion oedema"},
+        {"name": "f9", "type": "binary", "source": "vasari", "column": "f9.multifocal.or.multicentric",
+         "classes": {"focal": ["Focal"], "multifocal": ["Multifocal or Multicentric"]},
+         "positive": "multifocal", "description": "multifocal or multicentric"},
+        {"name": "f10", "type": "binary", "source": "vasari", "column": "f10.t1.flair.ratio",
+         "classes": {"expansive": ["expansive (T1~FLAIR)"],
+                     "infiltrative": ["mixed (T1 less than FLAIR)", "infiltrative (T1 much smaller than FLAIR)"]},
+         "positive": "infiltrative", "description": "T1/FLAIR ratio: expansive vs infiltrative"},
+    ],
+    "subtype": [
+        {"name": "subtype", "type": "multiclass", "source": "subtype", "column": "subtype",
+         "classes": {c: [c] for c in ("Proneural", "Neural", "Classical", "Mesenchymal")},
+         "description": "Verhaak 2010 molecular subtype"},
+    ],
+}
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    name: str
+    type: str
+    source: str
+    column: str
+    classes: Mapping[str, list[str]] | None = None
+    positive: str | None = None
+    missing: tuple[str, ...] = tuple(DEFAULT_MISSING)
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if self.type not in TARGET_TYPES:
+            raise ValueError(f"target {self.name!r}: type {self.type!r} is not one of {TARGET_TYPES}")
+        if self.type in ("binary", "multiclass"):
+            if not self.classes:
+                raise ValueError(f"target {self.name!r}: a {self.type} target needs 'classes'")
+            if self.type == "binary":
+                if len(self.classes) != 2:
+                    raise ValueError(f"target {self.name!r}: a binary target needs exactly 2 classes, got {list(self.classes)}")
+                if self.positive not in self.classes:
+                    raise ValueError(f"target {self.name!r}: positive class {self.positive!r} is not one of {list(self.classes)}")
+            if self.type == "multiclass" and len(self.classes) < 3:
+                raise ValueError(f"target {self.name!r}: a multiclass target needs at least 3 classes")
+            seen: dict[str, str] = {}
+            for cls, values in self.classes.items():
+                for v in values:
+                    if v in seen:
+                        raise ValueError(f"target {self.name!r}: value {v!r} is mapped to both {seen[v]!r} and {cls!r}")
+                    seen[v] = cls
+
+    @property
+    def class_names(self) -> list[str]:
+        """Classes in encoding order (binary: negative first, positive second)."""
+        if self.type == "binary":
+            neg = [c for c in self.classes if c != self.positive]
+            return [*neg, self.positive]
+        return list(self.classes) if self.classes else []
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "type": self.type, "source": self.source, "column": self.column,
+                "classes": {k: list(v) for k, v in (self.classes or {}).items()} or None,
+                "positive": self.positive, "missing": list(self.missing), "description": self.description}
+
+
+def spec_from_dict(d: Mapping[str, Any]) -> TargetSpec:
+    d = dict(d)
+    unknown = set(d) - {"name", "type", "source", "column", "classes", "positive", "missing", "description"}
+    if unknown:
+        raise ValueError(f"target {d.get('name')!r}: unknown keys {sorted(unknown)}")
+    if "missing" in d and d["missing"] is not None:
+        d["missing"] = tuple(d["missing"])
+    else:
+        d.pop("missing", None)
+    d.setdefault("column", d.get("name"))
+    return TargetSpec(**d)
+
+
+def resolve_specs(presets: list[str], definitions: list[Mapping[str, Any]] | None = None) -> list[TargetSpec]:
+    """Target specs from named presets plus explicit definitions (a definition replaces a preset target of the same name)."""
+    by_name: dict[str, TargetSpec] = {}
+    for p in presets:
+        if p not in PRESETS:
+            raise ValueError(f"unknown target preset {p!r}; known: {sorted(PRESETS)}")
+        for d in PRESETS[p]:
+            by_name[d["name"]] = spec_from_dict(d)
+    for d in definitions or []:
+        spec = spec_from_dict(d)
+        by_name[spec.name] = spec
+    if not by_name:
+        raise ValueError("no targets defined: set targets.presets or targets.definitions in the config")
+    return list(by_name.values())
+
+
+@dataclass
+class TargetColumn:
+    values: pd.Series
+    meta: dict[str, Any]
+    dropped: dict[str, int] = field(default_factory=dict)
+
+
+def encode_target(spec: TargetSpec, table: pd.DataFrame, *, source_path: str | None = None,
+                  min_class_size: int = 2) -> TargetColumn:
+    """Encode one target from its source table (index = patient).
+
+    Raises InputError for a missing column, an unknown category, a non-numeric
+    continuous value, a target left with one class, or a class with fewer than
+    ``min_class_size`` patients (e.g. fewer than the number of CV folds).
+    """
+    if spec.column not in table.columns:
+        raise InputError(source_path, f"target {spec.name!r} needs column {spec.column!r}; the table has {list(table.columns)}",
+                         column=spec.column)
+    raw = table[spec.column]
+    missing_values = set(spec.missing)
+    is_na = raw.isna() | raw.astype(str).str.strip().isin(["", "NA"])
+    is_missing_label = ~is_na & raw.astype(str).str.strip().isin(missing_values)
+    dropped = {"missing (NA/empty)": int(is_na.sum())}
+    for v in sorted(missing_values):
+        dropped[f"value {v!r}"] = int((~is_na & (raw.astype(str).str.strip() == v)).sum())
+    keep = raw[~is_na & ~is_missing_label].astype(str).str.strip()
+
+    meta: dict[str, Any] = {"type": spec.type, "source": spec.source, "column": spec.column, "description": spec.description}
+    if spec.type == "continuous":
+        numeric = pd.to_numeric(keep, errors="coerce")
+        bad = numeric.isna()
+        if bad.any():
+            patient = bad[bad].index[0]
+            raise InputError(source_path, f"target {spec.name!r} is continuous but value {keep[patient]!r} is not a number",
+                             row=patient, column=spec.column)
+        values = numeric.astype(float)
+        meta.update(classes=[], n=int(len(values)), mean=float(values.mean()) if len(values) else None,
+                    sd=float(values.std()) if len(values) > 1 else None)
+        if len(values) < min_class_size or values.nunique() < 2:
+            raise InputError(source_path, f"target {spec.name!r} has {len(values)} usable values with "
+                             f"{values.nunique()} distinct; need at least {min_class_size} and 2 distinct", column=spec.column)
+    else:
+        value_to_class = {v: c for c, vs in spec.classes.items() for v in vs}
+        unknown = ~keep.isin(list(value_to_class))
+        if unknown.any():
+            patient = unknown[unknown].index[0]
+            raise InputError(source_path, f"target {spec.name!r}: unknown category {keep[patient]!r}; expected one of "
+                             f"{sorted(value_to_class)} or a missing value {sorted(missing_values)}",
+                             row=patient, column=spec.column)
+        classes = spec.class_names
+        code = {c: i for i, c in enumerate(classes)}
+        values = keep.map(value_to_class).map(code).astype(int)
+        counts = {c: int((values == code[c]).sum()) for c in classes}
+        present = [c for c, n in counts.items() if n > 0]
+        if len(present) < 2:
+            raise InputError(source_path, f"target {spec.name!r} is left with one class ({present}) after dropping missing "
+                             f"values; counts {counts}", column=spec.column)
+        small = {c: n for c, n in counts.items() if n < min_class_size}
+        if small:
+            raise InputError(source_path, f"target {spec.name!r}: classes {small} have fewer than {min_class_size} patients "
+                             f"(needed for stratified {min_class_size}-fold CV); counts {counts}", column=spec.column)
+        meta.update(classes=classes, positive=spec.positive, counts=counts, n=int(len(values)))
+    return TargetColumn(values=values.rename(spec.name), meta=meta, dropped={k: v for k, v in dropped.items() if v})
+
+
+def build_targets(specs: list[TargetSpec], sources: Mapping[str, pd.DataFrame], *, patients: pd.Index,
+                  source_paths: Mapping[str, str] | None = None, min_class_size: int = 2
+                  ) -> tuple[pd.DataFrame, dict[str, Any], pd.DataFrame]:
+    """Encode every target and restrict it to patients with expression.
+
+    Returns (targets: patients x targets, NaN where a patient lacks the
+    target; meta per target; a drop report with one row per target and reason).
+    Targets whose source table is absent are an error naming the source.
+    """
+    source_paths = source_paths or {}
+    columns, meta, report = [], {}, []
+    for spec in specs:
+        if spec.source not in sources:
+            raise ValueError(f"target {spec.name!r} reads source {spec.source!r}, which is not among the inputs "
+                             f"{sorted(sources)}")
+        table = sources[spec.source]
+        path = source_paths.get(spec.source)
+        col = encode_target(spec, table, source_path=path, min_class_size=1)
+        no_expr = ~col.values.index.isin(patients)
+        dropped = dict(col.dropped)
+        if no_expr.any():
+            dropped["no expression data"] = int(no_expr.sum())
+        values = col.values[~no_expr]
+        if len(values) == 0:
+            raise InputError(path, f"target {spec.name!r}: no patient overlap between the {spec.source} table and the expression matrix")
+        # re-check class sizes on the patients that remain
+        col = encode_target(spec, table.loc[values.index], source_path=path, min_class_size=min_class_size)
+        total = int(len(table))
+        for reason, n in dropped.items():
+            report.append({"target": spec.name, "reason": reason, "n": n})
+        log.info("target %s: %d of %d %s rows kept; dropped %s", spec.name, len(values), total, spec.source,
+                 dropped or "none")
+        meta[spec.name] = {**col.meta, "n_source_rows": total, "dropped": dropped}
+        columns.append(col.values)
+    targets = pd.concat(columns, axis=1).sort_index()
+    targets.index.name = "patient"
+    return targets, meta, pd.DataFrame(report, columns=["target", "reason", "n"])
+
+
+def target_vector(targets: pd.DataFrame, name: str, target_type: str) -> pd.Series:
+    """The non-missing values of one target, typed for training (int codes or floats)."""
+    y = targets[name].dropna()
+    return y.astype(int) if target_type in ("binary", "multiclass") else y.astype(float)
+
+
+def stratification_labels(y: pd.Series, target_type: str, n_bins: int = 5) -> np.ndarray:
+    """Labels to stratify folds on: the classes, or quantile bins of a continuous target."""
+    if target_type in ("binary", "multiclass"):
+        return y.to_numpy().astype(int)
+    ranks = y.rank(method="first").to_numpy()
+    return np.minimum((ranks - 1) * n_bins // len(y), n_bins - 1).astype(int)
+
+
+def class_labels(targets: pd.DataFrame, meta: Mapping[str, Any], columns: list[str]) -> pd.DataFrame:
+    """Decode categorical target codes back to class names (patients x columns; NaN stays NaN)."""
+    out = {}
+    for c in columns:
+        classes = meta[c].get("classes") or []
+        if meta[c]["type"] == "continuous" or not classes:
+            raise ValueError(f"target {c!r} is {meta[c]['type']}; class labels need a binary or multiclass target")
+        codes = targets[c]
+        out[c] = codes.map(lambda v: classes[int(v)] if pd.notna(v) else np.nan)
+    df = pd.DataFrame(out, index=targets.index)
+    df.index.name = targets.index.name
+    return df

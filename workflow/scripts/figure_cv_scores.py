@@ -1,0 +1,12 @@
+"""Bar chart of the outer-fold CV scores per target."""
+
+import _common
+
+log = _common.start(snakemake, "figure_cv_scores")  # noqa: F821
+
+import pandas as pd  # noqa: E402
+
+from radiogenomics import figures  # noqa: E402
+
+scores = pd.read_csv(snakemake.input.scores, sep="\t")  # noqa: F821
+figures.plot_cv_scores(scores, snakemake.output.figure)  # noqa: F821

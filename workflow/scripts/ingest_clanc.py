@@ -1,0 +1,17 @@
+"""Parse the Verhaak ClaNC table: subtype labels per patient and the subtype gene sets."""
+
+import _common
+
+log = _common.start(snakemake, "ingest_clanc")  # noqa: F821
+
+import pandas as pd  # noqa: E402
+
+from radiogenomics import files, parsers  # noqa: E402
+
+clanc = parsers.read_clanc(snakemake.input.clanc)  # noqa: F821
+subtypes = pd.DataFrame({"subtype": clanc.subtypes})
+subtypes.index.name = "patient"
+log.info("subtypes: %s", subtypes["subtype"].value_counts().to_dict())
+files.write_table(subtypes, snakemake.output.subtypes, index=True)  # noqa: F821
+files.write_text(parsers.format_gmt(clanc.gene_sets, description="Verhaak 2010 ClaNC subtype gene set"),
+                 snakemake.output.gene_sets)  # noqa: F821

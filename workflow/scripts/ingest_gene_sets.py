@@ -1,0 +1,18 @@
+"""Read one gene-set collection and restrict it to the expression genes (report of what matched)."""
+
+import _common
+
+log = _common.start(snakemake, "ingest_gene_sets")  # noqa: F821
+
+import pandas as pd  # noqa: E402
+
+from radiogenomics import files, parsers  # noqa: E402
+
+source = snakemake.input.gene_sets  # noqa: F821
+sets = parsers.read_gene_sets(source)
+genes = pd.read_parquet(snakemake.input.expression).columns  # noqa: F821
+kept, report = parsers.filter_gene_sets(sets, list(genes), min_size=1, source=source)
+log.info("%s: %d of %d sets kept with at least one expression gene", snakemake.wildcards.collection,  # noqa: F821
+         len(kept), len(sets))
+files.write_text(parsers.format_gmt(kept, description=f"from {source}"), snakemake.output.gene_sets)  # noqa: F821
+files.write_table(report, snakemake.output.report)  # noqa: F821

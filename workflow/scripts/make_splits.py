@@ -1,0 +1,17 @@
+"""Stratified K-fold split file (patient, fold) for one target, written before any model is fitted."""
+
+import _common
+
+log = _common.start(snakemake, "make_splits")  # noqa: F821
+
+import pandas as pd  # noqa: E402
+
+from radiogenomics import cohorts, files, targets  # noqa: E402
+
+inp, out, params, wc = snakemake.input, snakemake.output, snakemake.params, snakemake.wildcards  # noqa: F821
+meta = files.read_json(inp.meta)[wc.target]
+y = targets.target_vector(pd.read_parquet(inp.targets), wc.target, meta["type"])
+folds = cohorts.make_folds(y, meta["type"], params.folds, params.seed)
+log.info("%s: %d patients in %d folds, sizes %s", wc.target, len(folds), params.folds,
+         folds["fold"].value_counts().sort_index().tolist())
+files.write_table(folds, out.folds)

@@ -1,0 +1,35 @@
+"""Per-patient preranked GSEA of saliency rankings for one network and one collection, and a summary."""
+
+import _common
+
+log = _common.start(snakemake, "saliency_enrichment")  # noqa: F821
+
+import pandas as pd  # noqa: E402
+
+from radiogenomics import enrichment, files, parsers  # noqa: E402
+
+inp, out, params, wc = snakemake.input, snakemake.output, snakemake.params, snakemake.wildcards  # noqa: F821
+cfg = params.enrichment
+sal = pd.read_parquet(inp.saliency)
+gene_sets = parsers.read_gmt(inp.gene_sets)
+label_cols = list(sal.index.names)
+labels = sal.index.to_frame(index=False)
+scores = sal.reset_index(drop=True)
+res = enrichment.prerank_gsea(scores, gene_sets, n_perm=cfg["n_perm"], min_size=cfg["min_size"],
+                              max_size=cfg["max_size"], seed=params.seed)
+# rankings are numbered rows of the saliency table; put the patient (and class) labels back
+res = pd.concat([labels.loc[res["ranking"].to_numpy()].reset_index(drop=True),
+                 res.drop(columns="ranking").reset_index(drop=True)], axis=1)
+per_class = [c for c in label_cols if c != "patient"]
+if per_class:  # multi-class networks: one summary per class
+    parts = []
+    for key, group in res.groupby(per_class, sort=False):
+        key = key if isinstance(key, tuple) else (key,)
+        parts.append(enrichment.enrichment_summary(group, fdr=cfg["fdr"]).assign(**dict(zip(per_class, key))))
+    summary = pd.concat(parts, ignore_index=True)
+else:
+    summary = enrichment.enrichment_summary(res, fdr=cfg["fdr"])
+log.info("%s x %s: %d rankings x %d sets; most often enriched: %s", wc.target, wc.collection, len(sal),
+         res["set"].nunique(), summary.head(3)[["set", "n_enriched"]].to_dict("records"))
+files.write_table(res, out.table)
+files.write_table(summary, out.summary)

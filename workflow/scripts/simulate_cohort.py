@@ -1,0 +1,16 @@
+"""Simulate the TCGA-like default cohort in the real file formats (planted truth in truth.json)."""
+
+import _common
+
+log = _common.start(snakemake, "simulate_cohort")  # noqa: F821
+
+from radiogenomics.simulate import SimulationParams, simulate_cohort  # noqa: E402
+
+sim = dict(snakemake.params.simulation)  # noqa: F821
+sim.pop("enabled", None)
+params = SimulationParams(**sim, seed=snakemake.params.seed)  # noqa: F821
+cohort = simulate_cohort(params)
+out = snakemake.output  # noqa: F821
+cohort.write(expression=out.expression, vasari=out.vasari, clinical=out.clinical, clanc=out.clanc,
+             gene_sets={"programs": out.programs, "celltypes": out.celltypes}, truth=out.truth)
+log.info("simulated cohort written (seed %d)", params.seed)
