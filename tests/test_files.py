@@ -31,3 +31,12 @@ def test_patient_id_and_input_error_message():
         files.patient_id("TCGA-02")
     err = files.InputError("a.tsv", "expected a number", row="GENE1", column="TCGA-02-0003-01A")
     assert str(err) == "file a.tsv, row GENE1, column 'TCGA-02-0003-01A': expected a number"
+
+
+def test_outputs_get_umask_permissions(tmp_path):
+    import os
+
+    files.write_text("x", tmp_path / "a.txt")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o666 & ~mask

@@ -1,0 +1,128 @@
+"""The whole DAG on the tiny simulated config, end to end, plus lint and dry runs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SNAKEMAKE = str(Path(sys.executable).parent / "snakemake")
+TINY = REPO / "tests" / "data" / "tiny.yaml"
+TRAITS = ["f5", "f6", "f7", "f14", "f9", "f10"]
+TARGETS = TRAITS + ["subtype"]
+COLLECTIONS = ["programs", "celltypes", "verhaak"]
+
+
+def snakemake(*args: str, cwd: Path = REPO, timeout: int = 900) -> subprocess.CompletedProcess:
+    cmd = [SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), *args]
+    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+
+
+def test_lint_is_clean():
+    res = snakemake("--lint")
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "Congratulations" in res.stdout + res.stderr
+
+
+def test_default_config_dry_run():
+    res = snakemake("--dry-run", "--cores", "2", "--quiet", "rules")
+    assert res.returncode == 0, res.stderr
+    out = res.stdout + res.stderr
+    for rule, count in [("train_network", 7), ("gene_masking", 21), ("saliency_enrichment", 21), ("km_figure", 7)]:
+        assert any(line.split()[:2] == [rule, str(count)] for line in out.splitlines()), (rule, out)
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory) -> Path:
+    work = tmp_path_factory.mktemp("tiny")
+    res = snakemake("--directory", str(work), "--configfile", str(TINY), "--cores", "2", timeout=1200)
+    if res.returncode != 0:
+        logs = "\n".join(f"== {p}\n{p.read_text()[-3000:]}" for p in (work / "results" / "logs").rglob("*.log"))
+        pytest.fail(f"workflow failed:\n{res.stderr[-6000:]}\n{logs[-8000:]}")
+    return work / "results"
+
+
+def expected_outputs(r: Path) -> list[Path]:
+    out = [r / "evaluation" / "cv_scores.tsv", r / "evaluation" / "cv_summary.tsv", r / "figures" / "cv_scores.png",
+           r / "survival" / "logrank.tsv", r / "survival" / "endpoint.tsv", r / "figures" / "km_overview.png",
+           r / "recovery" / "driver_ranks.tsv", r / "figures" / "driver_recovery.png", r / "models" / "autoencoder.pt",
+           r / "simulated" / "truth.json", r / "cohorts" / "targets.parquet", r / "cohorts" / "cohorts.json"]
+    for t in TARGETS:
+        out += [r / "splits" / f"{t}.tsv", r / "models" / t / "final.pt", r / "saliency" / f"{t}.parquet",
+                r / "evaluation" / t / "cv_predictions.tsv", r / "figures" / "km" / f"{t}.png"]
+        for c in COLLECTIONS:
+            out += [r / "masking" / t / f"{c}.tsv", r / "enrichment" / t / f"{c}.tsv",
+                    r / "enrichment" / t / f"{c}_summary.tsv"]
+    for c in COLLECTIONS:
+        out += [r / "figures" / f"masking_{c}.png", r / "figures" / f"enrichment_{c}.png"]
+    return out
+
+
+@pytest.mark.workflow
+def test_every_stage_output_exists(tiny_run):
+    missing = [str(p) for p in expected_outputs(tiny_run) if not p.is_file() or p.stat().st_size == 0]
+    assert not missing, missing
+    assert not list(tiny_run.rglob("*.part")), "a temporary file was left behind"
+    for png in tiny_run.rglob("*.png"):
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", png
+
+
+@pytest.mark.workflow
+def test_every_job_logged(tiny_run):
+    logs = list((tiny_run / "logs").rglob("*.log"))
+    assert len(logs) >= 60
+    empty = [str(p) for p in logs if p.stat().st_size == 0]
+    assert not empty, empty
+
+
+@pytest.mark.workflow
+def test_splits_cover_each_cohort_and_cv_scores_are_complete(tiny_run):
+    cohorts = json.loads((tiny_run / "cohorts" / "cohorts.json").read_text())
+    scores = pd.read_csv(tiny_run / "evaluation" / "cv_scores.tsv", sep="\t")
+    assert sorted(scores["target"].unique()) == sorted(TARGETS)
+    assert (scores.groupby("target")["fold"].nunique() == 3).all()
+    for t in TARGETS:
+        folds = pd.read_csv(tiny_run / "splits" / f"{t}.tsv", sep="\t")
+        assert sorted(folds["patient"]) == cohorts["targets"][t]
+        preds = pd.read_csv(tiny_run / "evaluation" / t / "cv_predictions.tsv", sep="\t")
+        assert sorted(preds["patient"]) == cohorts["targets"][t]
+    assert not set(cohorts["autoencoder"]) & set(cohorts["imaged"])
+    assert scores["metric_value"].between(0, 1).all()
+
+
+@pytest.mark.workflow
+def test_interpretation_tables_are_well_formed(tiny_run):
+    truth = json.loads((tiny_run / "simulated" / "truth.json").read_text())
+    for t in TARGETS:
+        m = pd.read_csv(tiny_run / "masking" / t / "programs.tsv", sep="\t")
+        assert set(truth["programs"]) <= set(m["set"])
+        assert m["p_empirical"].between(0, 1).all() and (m["fdr"] >= m["p_empirical"] - 1e-12).all()
+        assert sorted(m["rank"]) == list(range(1, len(m) + 1))
+        e = pd.read_csv(tiny_run / "enrichment" / t / "programs.tsv", sep="\t")
+        assert e["fdr"].between(0, 1).all()
+    sal = pd.read_parquet(tiny_run / "saliency" / "subtype.parquet")
+    assert list(sal.index.names) == ["patient", "class"]
+    assert sal.index.get_level_values("class").nunique() == 4
+    rec = pd.read_csv(tiny_run / "recovery" / "driver_ranks.tsv", sep="\t")
+    assert set(rec["target"]) == set(TRAITS)
+    assert rec["masking_rank"].between(1, rec["n_sets"].max()).all()
+
+
+@pytest.mark.workflow
+def test_survival_outputs(tiny_run):
+    lr = pd.read_csv(tiny_run / "survival" / "logrank.tsv", sep="\t")
+    assert sorted(lr["trait"]) == sorted(TARGETS)
+    ep = pd.read_csv(tiny_run / "survival" / "endpoint.tsv", sep="\t")
+    assert {"patient", "time", "event"} <= set(ep.columns) and (ep["time"] >= 0).all()
+
+
+@pytest.mark.workflow
+def test_rerun_is_a_no_op(tiny_run):
+    res = snakemake("--directory", str(tiny_run.parent), "--configfile", str(TINY), "--cores", "1", "--dry-run")
+    assert res.returncode == 0, res.stderr
+    assert "Nothing to be done" in res.stdout + res.stderr
