@@ -1,0 +1,780 @@
+"""Parsers for the real input formats: one function per format.
+
+Every parser checks its input and raises :class:`files.InputError` naming the
+file, the row (1-based line number in the file, or the patient) and the column
+of the first problem and what was expected. Nothing is dropped silently: every
+dropped sample, gene, line or gene set is counted in a log line.
+
+Formats
+-------
+``read_expression_matrix``
+    UCSC Xena genes x samples matrix (tab-separated, header ``sample`` then
+    TCGA sample barcodes, first column gene symbols).
+``read_vasari``
+    VASARI MR imaging annotations (CSV, first column the patient barcode).
+``read_clinical_biotab``
+    TCGA Biotab clinical patient table (tab-separated, three header rows).
+``read_clanc``
+    Verhaak et al. 2010 ``TCGA_unified_CORE_ClaNC840.txt`` (subtype labels,
+    subtype gene sets and expression in one table).
+``read_gmt`` / ``read_gene_set_table`` / ``read_gene_sets``
+    MSigDB GMT files and column-wise gene-set tables (Puchalski 2018 Table S15).
+
+Sample barcodes (``TCGA-02-0003-01A``) and patient IDs (``TCGA-02-0003``,
+the first 12 characters) differ. When a patient has several samples, one is
+chosen by :func:`select_samples` (the rule is in its docstring).
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import logging
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .files import InputError, log_dropped
+
+log = logging.getLogger(__name__)
+
+PathLike = str | os.PathLike
+
+#: Verhaak 2010 subtypes in their usual order, and the ClaNC gene-set codes.
+SUBTYPES = ("Proneural", "Neural", "Classical", "Mesenchymal")
+SUBTYPE_CODES = {"PN": "Proneural", "NL": "Neural", "CL": "Classical", "MES": "Mesenchymal"}
+
+#: Cells read as missing in numeric matrices.
+NUMERIC_MISSING = frozenset({"", "NA", "NaN", "nan", "NAN", "null", "NULL", "N/A"})
+
+SAMPLE_COLUMNS = ["barcode", "patient", "sample_type", "kept", "reason"]
+GENE_SET_REPORT_COLUMNS = ["set", "n_genes_in_file", "n_genes_matched", "kept"]
+
+# TCGA-TSS-PPPP-TTV...: tissue source site (2), participant (4), sample type (2 digits), vial letter.
+_PATIENT_RE = re.compile(r"^TCGA-[A-Z0-9]{2}-[A-Z0-9]{4}$")
+_PATIENT_PREFIX_RE = re.compile(r"^TCGA-[A-Z0-9]{2}-[A-Z0-9]{4}(?:-[A-Z0-9-]+)?$")
+_SAMPLE_RE = re.compile(r"^TCGA-[A-Z0-9]{2}-[A-Z0-9]{4}-(\d{2})[A-Z]?(?:-[A-Z0-9-]+)?$")
+_BRACKETED_RE = re.compile(r"^\[.*\]$")
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _open_text(path: Path) -> io.TextIOBase:
+    """Open a text file (gzip when the name ends in .gz); universal newlines turn CRLF into LF."""
+    if path.suffix == ".gz":
+        return gzip.open(path, "rt", newline=None)
+    return open(path, "r", newline=None)
+
+
+def _check_file(path: PathLike) -> Path:
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, "file not found (or not a regular file)")
+    return path
+
+
+def _tab_lines(fh: Iterable[str]) -> Iterator[tuple[int, str]]:
+    """(1-based line number, line without its line ending)."""
+    for number, line in enumerate(fh, start=1):
+        yield number, line.rstrip("\r\n")
+
+
+def _sample_type(barcode: str, path: Path, row: int, column: str) -> int:
+    m = _SAMPLE_RE.match(barcode)
+    if m is None:
+        raise InputError(path, f"{barcode!r} is not a TCGA sample barcode; expected e.g. 'TCGA-02-0003-01A' "
+                               "(project-TSS-participant-sample type and vial)", row=row, column=column)
+    sample_type = int(m.group(1))
+    if sample_type == 0:
+        raise InputError(path, f"sample barcode {barcode!r} has sample type 00; TCGA sample types are 01-99",
+                         row=row, column=column)
+    return sample_type
+
+
+def _patient_from_id(value: object, path: Path, row: int, column: str | None = None) -> str:
+    """Patient ID (12 characters) of a patient or sample barcode; InputError for anything else."""
+    if not isinstance(value, str) or not value.strip():
+        raise InputError(path, "missing patient ID; expected a TCGA barcode such as 'TCGA-02-0003'", row=row, column=column)
+    text = value.strip()
+    if _PATIENT_PREFIX_RE.match(text) is None:
+        raise InputError(path, f"{text!r} is not a TCGA patient ID; expected e.g. 'TCGA-02-0003'", row=row, column=column)
+    return text[:12]
+
+
+def _check_unique_header(names: Sequence[str], path: Path, row: int, what: str, first_column: int = 1) -> None:
+    """InputError for a name listed twice; ``first_column`` is the file column of ``names[0]`` (1-based)."""
+    seen: dict[str, int] = {}
+    for pos, name in enumerate(names, start=first_column):
+        if name in seen:
+            raise InputError(path, f"duplicated {what} {name!r} (columns {seen[name]} and {pos}); each must be unique",
+                             row=row, column=name)
+        seen[name] = pos
+
+
+def _parse_numeric(fields: Sequence[str], path: Path, line: int, gene: str, labels: Sequence[str]) -> np.ndarray:
+    """Float values of one matrix row; missing cells -> NaN; InputError naming gene and sample for text."""
+    try:
+        values = np.array(fields, dtype=np.float64)
+    except ValueError:
+        values = None
+    if values is not None and not np.isinf(values).any():
+        return values
+    out = np.empty(len(fields), dtype=np.float64)
+    for j, cell in enumerate(fields):
+        text = cell.strip()
+        if text in NUMERIC_MISSING:
+            out[j] = np.nan
+            continue
+        try:
+            out[j] = float(text)
+            if np.isinf(out[j]):
+                raise ValueError(text)
+        except ValueError:
+            raise InputError(path, f"non-numeric expression value {cell!r} for gene {gene!r}, sample {labels[j]!r}; "
+                                   "expected a number or a missing value (NA or empty)",
+                             row=f"{line} (gene {gene})", column=labels[j]) from None
+    return out
+
+
+def _check_duplicated_genes(genes: Sequence[str], lines: Sequence[int], path: Path) -> None:
+    where: dict[str, list[int]] = {}
+    for gene, line in zip(genes, lines):
+        where.setdefault(gene, []).append(line)
+    dups = {g: ls for g, ls in where.items() if len(ls) > 1}
+    if dups:
+        listed = "; ".join(f"{g} (rows {', '.join(map(str, ls))})" for g, ls in list(dups.items())[:10])
+        more = f" and {len(dups) - 10} more" if len(dups) > 10 else ""
+        first = next(iter(dups.values()))
+        raise InputError(path, f"{len(dups)} duplicated gene symbol(s): {listed}{more}; each gene must appear once",
+                         row=", ".join(map(str, first)))
+
+
+def select_samples(barcodes: Sequence[str], *, source: PathLike | None = None) -> pd.DataFrame:
+    """Choose one sample per patient, deterministically.
+
+    Rule (applied to every matrix with TCGA sample barcodes):
+
+    1. Keep tumour samples only: sample types 01-09. Normal tissue (10-19)
+       and control / cell-line / other samples (20 and above) are dropped.
+    2. Among one patient's tumour samples keep the lowest sample type
+       (01 primary before 02 recurrent, ...).
+    3. Ties are broken by the lexicographically smallest barcode (vial A
+       before vial B, then portion / analyte / plate).
+
+    Returns one row per barcode (file order): ``barcode``, ``patient``,
+    ``sample_type``, ``kept`` and ``reason`` (``kept`` for a chosen sample,
+    otherwise why it was dropped). Every drop is logged with its reason.
+    """
+    rows = []
+    for barcode in barcodes:
+        m = _SAMPLE_RE.match(barcode)
+        if m is None:
+            raise InputError(source, f"{barcode!r} is not a TCGA sample barcode", column=barcode)
+        rows.append({"barcode": barcode, "patient": barcode[:12], "sample_type": int(m.group(1))})
+    samples = pd.DataFrame(rows, columns=["barcode", "patient", "sample_type"])
+    samples["sample_type"] = samples["sample_type"].astype(int)
+    samples["kept"] = False
+    samples["reason"] = ""
+    normal = samples["sample_type"].between(10, 19)
+    control = samples["sample_type"] >= 20
+    samples.loc[normal, "reason"] = samples.loc[normal, "sample_type"].map(
+        lambda t: f"normal tissue sample (type {t:02d}); only tumour samples (01-09) are used")
+    samples.loc[control, "reason"] = samples.loc[control, "sample_type"].map(
+        lambda t: f"control or non-tumour sample (type {t:02d}); only tumour samples (01-09) are used")
+    tumour = samples[~normal & ~control]
+    ordered = tumour.sort_values(["patient", "sample_type", "barcode"], kind="mergesort")
+    chosen = ordered.groupby("patient", sort=False).head(1)
+    chosen_by_patient = dict(zip(chosen["patient"], zip(chosen["barcode"], chosen["sample_type"])))
+    samples.loc[chosen.index, "kept"] = True
+    samples.loc[chosen.index, "reason"] = "kept"
+    for idx in tumour.index.difference(chosen.index):
+        kept_barcode, kept_type = chosen_by_patient[samples.at[idx, "patient"]]
+        if samples.at[idx, "sample_type"] > kept_type:
+            samples.at[idx, "reason"] = (f"patient has a tumour sample of lower type: {kept_barcode} "
+                                         f"(type {kept_type:02d}) kept")
+        else:
+            samples.at[idx, "reason"] = f"patient has another sample of the same type with a smaller barcode: {kept_barcode} kept"
+
+    dropped = samples[~samples["kept"]]
+    counts = {
+        "normal tissue samples": int(normal.sum()),
+        "control / non-tumour samples": int(control.sum()),
+        "other tumour samples of a patient with a lower sample type":
+            int(dropped["reason"].str.startswith("patient has a tumour sample of lower type").sum()),
+        "other samples of the same type with a larger barcode (e.g. vial B)":
+            int(dropped["reason"].str.startswith("patient has another sample of the same type").sum()),
+    }
+    src = f" ({source})" if source is not None else ""
+    log_dropped(log, f"samples{src}: one tumour sample per patient", counts, total=len(samples))
+    for _, r in dropped.iterrows():
+        log.info("dropped sample %s: %s", r["barcode"], r["reason"])
+    no_tumour = sorted(set(samples["patient"]) - set(chosen["patient"]))
+    if no_tumour:
+        log.warning("%d patient(s) have no tumour sample and are left out%s: %s", len(no_tumour), src,
+                    ", ".join(no_tumour[:20]) + (" ..." if len(no_tumour) > 20 else ""))
+    return samples[SAMPLE_COLUMNS]
+
+
+def _samples_to_patients(values: np.ndarray, genes: list[str], lines: list[int], samples: pd.DataFrame,
+                         path: Path, what: str) -> pd.DataFrame:
+    """Patients x genes frame from a genes x samples array: keep chosen samples, drop genes with missing values."""
+    keep_cols = np.flatnonzero(samples["kept"].to_numpy())
+    if len(keep_cols) == 0:
+        raise InputError(path, f"no tumour sample left in the {what} after the one-sample-per-patient rule "
+                               "(all samples are normal or control samples)", row=1)
+    sub = values[:, keep_cols]
+    missing = np.isnan(sub).any(axis=1)
+    n_missing = int(missing.sum())
+    log_dropped(log, f"{what} ({path}): genes", {"missing values (NA/empty) in a kept sample": n_missing},
+                total=len(genes))
+    if n_missing:
+        examples = [f"{genes[i]} (row {lines[i]})" for i in np.flatnonzero(missing)[:10]]
+        log.warning("%s: dropped %d gene(s) with missing values, e.g. %s", path, n_missing, ", ".join(examples))
+    if n_missing == len(genes):
+        raise InputError(path, f"every gene of the {what} has a missing value in at least one kept sample; "
+                               "no gene left")
+    kept_genes = [g for g, m in zip(genes, missing) if not m]
+    frame = pd.DataFrame(np.ascontiguousarray(sub[~missing].T), columns=kept_genes,
+                         index=pd.Index(samples["patient"].to_numpy()[keep_cols], name="patient"))
+    return frame
+
+
+# --------------------------------------------------------------------------- expression
+
+
+def read_expression_matrix(path: PathLike) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read a UCSC Xena genes x samples expression matrix.
+
+    Format: tab-separated; the header row is a label cell (``sample``) then
+    TCGA sample barcodes (``TCGA-02-0003-01A`` or ``TCGA-02-0003-01``); each
+    further row is a gene symbol then one value per sample. ``.gz`` files are
+    read directly. Blank lines are skipped (logged).
+
+    One sample per patient is kept by the rule of :func:`select_samples`:
+    tumour samples only (sample type 01-09; normals 10-19 and controls 20+
+    dropped), then the lowest sample type (01 primary before 02 recurrent),
+    then the lexicographically smallest barcode (vial A before B). Genes with
+    a missing value (NA or empty) in a kept sample are dropped. Every drop
+    is logged with its count and reason.
+
+    Returns
+    -------
+    expression
+        Patients x genes, float64, index ``patient`` (first 12 characters of
+        the barcode), columns the kept genes in file order.
+    samples
+        One row per sample column: ``barcode``, ``patient``, ``sample_type``
+        (int), ``kept`` (bool), ``reason``.
+
+    Raises
+    ------
+    InputError
+        A barcode that is not a TCGA sample barcode (column named), a
+        duplicated barcode, duplicated gene symbols (genes and rows named), a
+        non-numeric value (gene / row and sample / column named), a row with
+        the wrong number of fields, an empty gene symbol, or no samples.
+    """
+    path = _check_file(path)
+    genes: list[str] = []
+    lines: list[int] = []
+    rows: list[np.ndarray] = []
+    blank: list[int] = []
+    with _open_text(path) as fh:
+        numbered = _tab_lines(fh)
+        try:
+            _, header_line = next(numbered)
+        except StopIteration:
+            raise InputError(path, "empty file; expected a header row 'sample<TAB>barcode<TAB>...'", row=1) from None
+        header = header_line.split("\t")
+        if len(header) > 2 and not header[-1].strip():
+            header = header[:-1]  # a trailing tab
+        barcodes = [h.strip() for h in header[1:]]
+        if not barcodes or all(b == "" for b in barcodes):
+            raise InputError(path, "no samples: the header row has a label cell but no sample barcodes "
+                                   "(expected 'sample<TAB>TCGA-..-....-01A<TAB>...')", row=1)
+        for pos, barcode in enumerate(barcodes, start=2):
+            _sample_type(barcode, path, row=1, column=barcode or f"column {pos}")
+        _check_unique_header(barcodes, path, row=1, what="sample barcode", first_column=2)
+        n = len(barcodes)
+        for number, line in numbered:
+            if not line.strip():
+                blank.append(number)
+                continue
+            fields = line.split("\t")
+            if len(fields) == n + 2 and fields[-1] == "":
+                fields = fields[:-1]
+            if len(fields) != n + 1:
+                raise InputError(path, f"expected {n + 1} tab-separated fields (gene symbol and {n} values, one per "
+                                       f"sample in the header), found {len(fields)}", row=number)
+            gene = fields[0].strip()
+            if not gene:
+                raise InputError(path, "empty gene symbol in the first column", row=number)
+            rows.append(_parse_numeric(fields[1:], path, number, gene, barcodes))
+            genes.append(gene)
+            lines.append(number)
+    if blank:
+        log.info("%s: skipped %d blank line(s) (lines %s)", path, len(blank), ", ".join(map(str, blank[:10])))
+    if not genes:
+        raise InputError(path, "no gene rows after the header row")
+    _check_duplicated_genes(genes, lines, path)
+    values = np.vstack(rows)
+    samples = select_samples(barcodes, source=path)
+    expression = _samples_to_patients(values, genes, lines, samples, path, "expression matrix")
+    log.info("%s: expression for %d patients x %d genes (%d sample columns)", path, expression.shape[0],
+             expression.shape[1], n)
+    return expression, samples
+
+
+# --------------------------------------------------------------------------- VASARI
+
+
+def read_vasari(path: PathLike) -> pd.DataFrame:
+    """Read the VASARI annotation CSV.
+
+    Format: comma-separated with quoted strings; the first column (header
+    cell empty) is the patient barcode; the other columns (``research.id``,
+    ``scan.type``, ``f5.proportion.enhancing``, ..., ``comments``,
+    ``study.date``) are kept as strings. Literal ``NA`` and empty cells
+    become NaN; ``n/a`` and ``indeterminate`` stay strings (the target
+    definitions decide what they mean).
+
+    Returns a DataFrame indexed by ``patient`` (first 12 characters of the ID).
+
+    Raises
+    ------
+    InputError
+        A non-TCGA ID (row named), a duplicated patient (both rows named), a
+        row with the wrong number of fields, duplicated column names, or no
+        data rows.
+    """
+    path = _check_file(path)
+    with _open_text(path) as fh:
+        reader = csv.reader(fh)
+        try:
+            header = next(reader)
+        except StopIteration:
+            raise InputError(path, "empty file; expected a header row", row=1) from None
+        if len(header) < 2:
+            raise InputError(path, f"expected a comma-separated header with an ID column and trait columns, found "
+                                   f"{len(header)} field(s)", row=1)
+        columns = [c.strip() for c in header[1:]]
+        _check_unique_header(columns, path, row=1, what="column name", first_column=2)
+        records: list[list[object]] = []
+        patients: list[str] = []
+        row_of: dict[str, int] = {}
+        blank = 0
+        for record in reader:
+            line = reader.line_num
+            if not record or all(not c.strip() for c in record):
+                blank += 1
+                continue
+            if len(record) != len(header):
+                raise InputError(path, f"expected {len(header)} comma-separated fields as in the header, "
+                                       f"found {len(record)}", row=line)
+            patient = _patient_from_id(record[0], path, row=line, column=header[0] or "patient ID (first column)")
+            if patient in row_of:
+                raise InputError(path, f"duplicated patient {patient} in rows {row_of[patient]} and {line}; "
+                                       "expected one annotation per patient", row=f"{row_of[patient]} and {line}")
+            row_of[patient] = line
+            patients.append(patient)
+            records.append([np.nan if c.strip() in ("", "NA") else c for c in record[1:]])
+    if blank:
+        log.info("%s: skipped %d blank line(s)", path, blank)
+    if not records:
+        raise InputError(path, "no data rows after the header row")
+    df = pd.DataFrame(records, columns=columns, index=pd.Index(patients, name="patient"), dtype=object)
+    log.info("%s: VASARI annotations for %d patients, %d columns", path, len(df), df.shape[1])
+    return df
+
+
+# --------------------------------------------------------------------------- clinical
+
+
+def read_clinical_biotab(path: PathLike) -> pd.DataFrame:
+    """Read a TCGA Biotab clinical patient table.
+
+    Format: tab-separated with three header rows: the column names, short
+    (legacy) names, and a row of ``CDE_ID:`` codes (its first cell starts
+    with ``CDE_ID:``); then one patient per row. The index is
+    ``bcr_patient_barcode`` (named ``patient``). Bracketed values
+    (``[Not Available]``, ``[Not Applicable]``, ``[Unknown]``,
+    ``[Discrepancy]``, ``[Not Evaluated]``, any ``[...]``) and empty cells
+    become NaN; every other value stays a string (see :func:`numeric_column`).
+
+    Raises
+    ------
+    InputError
+        Fewer than three header rows / no ``CDE_ID:`` row, a missing
+        ``bcr_patient_barcode`` column, a row with the wrong number of fields,
+        a non-TCGA or duplicated patient barcode (rows named).
+    """
+    path = _check_file(path)
+    with _open_text(path) as fh:
+        reader = csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
+        header_rows: list[list[str]] = []
+        for record in reader:
+            header_rows.append(record)
+            if len(header_rows) == 3:
+                break
+        if len(header_rows) < 3 or not header_rows[2] or not header_rows[2][0].startswith("CDE_ID:"):
+            found = header_rows[2][0] if len(header_rows) == 3 and header_rows[2] else "nothing"
+            raise InputError(path, "expected three header rows (column names, short names, and a row of 'CDE_ID:' "
+                                   f"codes); row 3 starts with {found!r}", row=3)
+        names = [c.strip() for c in header_rows[0]]
+        for i, hrow in enumerate(header_rows[1:], start=2):
+            if len(hrow) != len(names):
+                raise InputError(path, f"header row {i} has {len(hrow)} fields but the names row has {len(names)}", row=i)
+        _check_unique_header(names, path, row=1, what="column name")
+        if "bcr_patient_barcode" not in names:
+            raise InputError(path, "missing required column 'bcr_patient_barcode' (the patient barcode)",
+                             column="bcr_patient_barcode")
+        id_pos = names.index("bcr_patient_barcode")
+        records: list[list[object]] = []
+        patients: list[str] = []
+        row_of: dict[str, int] = {}
+        blank = 0
+        for record in reader:
+            line = reader.line_num
+            if not record or all(not c.strip() for c in record):
+                blank += 1
+                continue
+            if len(record) != len(names):
+                raise InputError(path, f"expected {len(names)} tab-separated fields as in the header, found "
+                                       f"{len(record)}", row=line)
+            raw_id = record[id_pos].strip()
+            if _PATIENT_RE.match(raw_id) is None:
+                raise InputError(path, f"{raw_id!r} is not a TCGA patient barcode; expected e.g. 'TCGA-02-0003'",
+                                 row=line, column="bcr_patient_barcode")
+            if raw_id in row_of:
+                raise InputError(path, f"duplicated patient {raw_id} in rows {row_of[raw_id]} and {line}; expected "
+                                       "one row per patient", row=f"{row_of[raw_id]} and {line}",
+                                 column="bcr_patient_barcode")
+            row_of[raw_id] = line
+            patients.append(raw_id)
+            values: list[object] = []
+            for j, cell in enumerate(record):
+                if j == id_pos:
+                    continue
+                text = cell.strip()
+                values.append(np.nan if text == "" or _BRACKETED_RE.match(text) else text)
+            records.append(values)
+    if blank:
+        log.info("%s: skipped %d blank line(s)", path, blank)
+    columns = [c for j, c in enumerate(names) if j != id_pos]
+    df = pd.DataFrame(records, columns=columns, index=pd.Index(patients, name="patient"), dtype=object)
+    log.info("%s: clinical table for %d patients, %d columns", path, len(df), df.shape[1])
+    return df
+
+
+def numeric_column(df: pd.DataFrame, column: str, path: PathLike | None) -> pd.Series:
+    """One column of a string table as floats; NaN stays NaN.
+
+    Raises InputError naming the column when it is missing, and the row
+    (patient) and column for a value that is neither missing nor a number.
+    """
+    if column not in df.columns:
+        raise InputError(path, f"missing column {column!r}; the table has {list(df.columns)[:30]}", column=column)
+    raw = df[column]
+    out = pd.to_numeric(raw, errors="coerce").astype(np.float64)
+    bad = out.isna() & raw.notna()
+    if bad.any():
+        patient = bad[bad].index[0]
+        raise InputError(path, f"expected a number in column {column!r}, found {raw[patient]!r} "
+                               f"({int(bad.sum())} non-numeric value(s) in this column)", row=patient, column=column)
+    return out.rename(column)
+
+
+# --------------------------------------------------------------------------- ClaNC
+
+
+@dataclass
+class ClancTable:
+    """The Verhaak 2010 ClaNC840 table: subtype labels, subtype gene sets and expression."""
+
+    subtypes: pd.Series
+    gene_sets: dict[str, list[str]]
+    expression: pd.DataFrame
+    samples: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SAMPLE_COLUMNS))
+
+
+def read_clanc(path: PathLike) -> ClancTable:
+    """Read ``TCGA_unified_CORE_ClaNC840.txt`` (Verhaak et al. 2010).
+
+    Format: tab-separated (the real file has CRLF line endings and one blank
+    line, both handled). Row 1: ``CLID``, a description cell, then sample
+    barcodes (``TCGA-02-0003-01A-01``). Row 2: ``Subtype``, ``GO genes``, then
+    the subtype of each sample (Proneural, Neural, Classical, Mesenchymal).
+    Rows 3+: gene symbol, the gene's set code (PN, NL, CL, MES or blank = no
+    set), then one value per sample.
+
+    Several samples of one patient are resolved by the rule of
+    :func:`select_samples` (as for the expression matrix). Genes with a
+    missing value in a kept sample are dropped from ``expression`` (logged)
+    but keep their gene-set membership.
+
+    Returns a :class:`ClancTable`: ``subtypes`` (index ``patient`` -> subtype
+    name, series name ``subtype``), ``gene_sets`` (the four full subtype
+    names -> genes in file order), ``expression`` (patients x genes, float)
+    and ``samples`` (the sample-selection table).
+
+    Raises
+    ------
+    InputError
+        Row 1 not starting with ``CLID``, row 2 not starting with
+        ``Subtype``, a bad barcode, an unknown subtype name or set code
+        (row and column named), a non-numeric value, duplicated genes, or a
+        row with the wrong number of fields.
+    """
+    path = _check_file(path)
+    genes: list[str] = []
+    lines: list[int] = []
+    codes: list[str] = []
+    rows: list[np.ndarray] = []
+    blank: list[int] = []
+    with _open_text(path) as fh:
+        numbered = _tab_lines(fh)
+        first = next(numbered, None)
+        if first is None or first[1].split("\t")[0].strip() != "CLID":
+            found = first[1].split("\t")[0] if first else "nothing"
+            raise InputError(path, f"expected row 1 to start with 'CLID' (then a description and sample barcodes), "
+                                   f"found {found!r}", row=1)
+        header = [c.strip() for c in first[1].split("\t")]
+        barcodes = header[2:]
+        if not barcodes:
+            raise InputError(path, "no samples: row 1 has no sample barcodes after 'CLID' and the description", row=1)
+        for pos, barcode in enumerate(barcodes, start=3):
+            _sample_type(barcode, path, row=1, column=barcode or f"column {pos}")
+        _check_unique_header(barcodes, path, row=1, what="sample barcode", first_column=3)
+        n = len(barcodes)
+        second = next(numbered, None)
+        fields2 = second[1].split("\t") if second else []
+        if second is None or fields2[0].strip() != "Subtype":
+            raise InputError(path, "expected row 2 to start with 'Subtype' (then 'GO genes' and the subtype of each "
+                                   f"sample), found {fields2[0] if fields2 else 'nothing'!r}", row=2)
+        if len(fields2) != n + 2:
+            raise InputError(path, f"row 2 has {len(fields2)} fields; expected {n + 2} (as row 1)", row=2)
+        code_column = fields2[1].strip() or "set code (column 2)"
+        sample_subtypes = [c.strip() for c in fields2[2:]]
+        for barcode, subtype in zip(barcodes, sample_subtypes):
+            if subtype not in SUBTYPES:
+                raise InputError(path, f"unknown subtype {subtype!r} for sample {barcode}; expected one of "
+                                       f"{list(SUBTYPES)}", row=2, column=barcode)
+        for number, line in numbered:
+            if not line.strip():
+                blank.append(number)
+                continue
+            fields = line.split("\t")
+            if len(fields) != n + 2:
+                raise InputError(path, f"expected {n + 2} tab-separated fields (gene, set code and {n} values), "
+                                       f"found {len(fields)}", row=number)
+            gene = fields[0].strip()
+            if not gene:
+                raise InputError(path, "empty gene symbol in the first column", row=number)
+            code = fields[1].strip()
+            if code and code not in SUBTYPE_CODES:
+                raise InputError(path, f"unknown gene-set code {code!r} for gene {gene!r}; expected one of "
+                                       f"{list(SUBTYPE_CODES)} or blank (no set)", row=number, column=code_column)
+            rows.append(_parse_numeric(fields[2:], path, number, gene, barcodes))
+            genes.append(gene)
+            lines.append(number)
+            codes.append(code)
+    if blank:
+        log.info("%s: skipped %d blank line(s) (lines %s)", path, len(blank), ", ".join(map(str, blank[:10])))
+    if not genes:
+        raise InputError(path, "no gene rows after the two header rows")
+    _check_duplicated_genes(genes, lines, path)
+    samples = select_samples(barcodes, source=path)
+    expression = _samples_to_patients(np.vstack(rows), genes, lines, samples, path, "ClaNC table")
+    kept = samples["kept"].to_numpy()
+    subtypes = pd.Series(np.asarray(sample_subtypes, dtype=object)[kept], index=pd.Index(samples["patient"][kept],
+                         name="patient"), name="subtype")
+    gene_sets = {SUBTYPE_CODES[c]: [g for g, gc in zip(genes, codes) if gc == c] for c in SUBTYPE_CODES}
+    n_none = sum(1 for c in codes if not c)
+    log.info("%s: %d patients, %d genes; subtype counts %s; gene sets %s; %d genes in no set", path,
+             len(subtypes), expression.shape[1], subtypes.value_counts().reindex(SUBTYPES, fill_value=0).to_dict(),
+             {k: len(v) for k, v in gene_sets.items()}, n_none)
+    return ClancTable(subtypes=subtypes, gene_sets=gene_sets, expression=expression, samples=samples)
+
+
+# --------------------------------------------------------------------------- gene sets
+
+
+def _dedupe(genes: Iterable[str], path: Path, set_name: str) -> list[str]:
+    out: list[str] = []
+    seen: set[str] = set()
+    dups = 0
+    for g in genes:
+        if g in seen:
+            dups += 1
+            continue
+        seen.add(g)
+        out.append(g)
+    if dups:
+        log.info("%s: gene set %s lists %d gene(s) more than once; duplicates removed", path, set_name, dups)
+    return out
+
+
+def read_gmt(path: PathLike) -> dict[str, list[str]]:
+    """Read an MSigDB GMT file: one set per line, ``name<TAB>description/URL<TAB>gene<TAB>gene...``.
+
+    Blank gene cells are ignored; genes listed twice in one set are kept once
+    (logged); blank lines are skipped (logged). Returns set name -> genes in
+    file order.
+
+    Raises InputError for a line with fewer than 3 fields or an empty name
+    (line named) and for a duplicated set name (both lines named).
+    """
+    path = _check_file(path)
+    sets: dict[str, list[str]] = {}
+    line_of: dict[str, int] = {}
+    blank = 0
+    with _open_text(path) as fh:
+        for number, line in _tab_lines(fh):
+            if not line.strip():
+                blank += 1
+                continue
+            fields = line.split("\t")
+            if len(fields) < 3:
+                raise InputError(path, f"expected at least 3 tab-separated fields (set name, description or URL, "
+                                       f"genes), found {len(fields)}", row=number)
+            name = fields[0].strip()
+            if not name:
+                raise InputError(path, "empty gene-set name in the first field", row=number)
+            if name in line_of:
+                raise InputError(path, f"duplicated gene-set name {name!r} on lines {line_of[name]} and {number}",
+                                 row=f"{line_of[name]} and {number}")
+            line_of[name] = number
+            genes = [g.strip() for g in fields[2:] if g.strip()]
+            if not genes:
+                log.warning("%s: gene set %s (line %d) lists no genes", path, name, number)
+            sets[name] = _dedupe(genes, path, name)
+    if blank:
+        log.info("%s: skipped %d blank line(s)", path, blank)
+    if not sets:
+        raise InputError(path, "no gene sets in the file")
+    log.info("%s: %d gene sets (%d-%d genes)", path, len(sets), min(map(len, sets.values())),
+             max(map(len, sets.values())))
+    return sets
+
+
+def format_gmt(sets: Mapping[str, Sequence[str]], *, description: str = "") -> str:
+    """GMT text for ``sets`` (name, description, genes; tab-separated), readable by :func:`read_gmt`."""
+    lines = []
+    for name, genes in sets.items():
+        if not genes:
+            raise ValueError(f"gene set {name!r} is empty; GMT lines need at least one gene")
+        if "\t" in name or "\n" in name:
+            raise ValueError(f"gene set name {name!r} contains a tab or newline")
+        lines.append("\t".join([name, description or name, *genes]))
+    return "\n".join(lines) + "\n"
+
+
+def read_gene_set_table(path: PathLike) -> dict[str, list[str]]:
+    """Read a column-wise gene-set table (Puchalski et al. 2018 Table S15 format).
+
+    Format: CSV (tab-separated for ``.tsv``); a header row of set names; an
+    optional row whose cells are all ``na``; then gene symbols column by
+    column. Columns may have different lengths; blank cells are ignored and
+    duplicate genes inside a set are kept once (logged).
+
+    Raises InputError for a duplicated or empty set name with genes below it,
+    a row longer than the header (row named), or no sets.
+    """
+    path = _check_file(path)
+    delimiter = "\t" if path.suffix == ".tsv" or path.name.endswith(".tsv.gz") else ","
+    with _open_text(path) as fh:
+        reader = csv.reader(fh, delimiter=delimiter)
+        try:
+            header = [c.strip() for c in next(reader)]
+        except StopIteration:
+            raise InputError(path, "empty file; expected a header row of gene-set names", row=1) from None
+        columns: list[list[str]] = [[] for _ in header]
+        na_row_seen = False
+        for record in reader:
+            line = reader.line_num
+            if len(record) > len(header):
+                extra = record[len(header):]
+                if any(c.strip() for c in extra):
+                    raise InputError(path, f"row has {len(record)} fields but the header names {len(header)} sets",
+                                     row=line)
+            cells = [c.strip() for c in record[: len(header)]]
+            if line == 2 and cells and all(c.lower() == "na" for c in cells if c) and any(cells):
+                na_row_seen = True
+                continue
+            for j, cell in enumerate(cells):
+                if cell:
+                    columns[j].append(cell)
+    sets: dict[str, list[str]] = {}
+    empty_columns = 0
+    for j, (name, genes) in enumerate(zip(header, columns), start=1):
+        if not name:
+            if genes:
+                raise InputError(path, f"column {j} lists {len(genes)} gene(s) but has no set name in the header", row=1,
+                                 column=f"column {j}")
+            empty_columns += 1
+            continue
+        if name in sets:
+            raise InputError(path, f"duplicated gene-set name {name!r} in the header", row=1, column=name)
+        if not genes:
+            log.warning("%s: gene set %s lists no genes", path, name)
+        sets[name] = _dedupe(genes, path, name)
+    if empty_columns:
+        log.info("%s: ignored %d empty column(s) without a name", path, empty_columns)
+    if not sets:
+        raise InputError(path, "no gene sets: the header row names no sets", row=1)
+    log.info("%s: %d gene sets (%d-%d genes)%s", path, len(sets), min(map(len, sets.values())),
+             max(map(len, sets.values())), "; skipped the row of 'na'" if na_row_seen else "")
+    return sets
+
+
+def read_gene_sets(path: PathLike) -> dict[str, list[str]]:
+    """Read a gene-set collection, choosing the format by suffix: ``.gmt`` or ``.csv`` / ``.tsv``."""
+    p = Path(path)
+    suffixes = [s.lower() for s in p.suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes = suffixes[:-1]
+    suffix = suffixes[-1] if suffixes else ""
+    if suffix == ".gmt":
+        return read_gmt(p)
+    if suffix in (".csv", ".tsv"):
+        return read_gene_set_table(p)
+    raise InputError(p, f"unknown gene-set file format {suffix or '(no suffix)'!r}; expected .gmt (MSigDB) or "
+                        ".csv / .tsv (a column-wise table such as Puchalski 2018 Table S15)")
+
+
+def filter_gene_sets(sets: Mapping[str, Sequence[str]], genes: Iterable[str], *, min_size: int = 1,
+                     source: PathLike | str = "") -> tuple[dict[str, list[str]], pd.DataFrame]:
+    """Restrict each set to the genes present (set order and gene order kept); drop small sets.
+
+    Returns the kept sets and a report with one row per set: ``set``,
+    ``n_genes_in_file``, ``n_genes_matched`` and ``kept``. Raises InputError
+    (naming ``source``) when no set keeps at least ``min_size`` genes.
+    """
+    present = set(genes)
+    kept: dict[str, list[str]] = {}
+    report = []
+    for name, members in sets.items():
+        matched = [g for g in members if g in present]
+        ok = len(matched) >= min_size
+        if ok:
+            kept[name] = matched
+        report.append({"set": name, "n_genes_in_file": len(members), "n_genes_matched": len(matched), "kept": ok})
+    table = pd.DataFrame(report, columns=GENE_SET_REPORT_COLUMNS)
+    src = f" ({source})" if source else ""
+    log_dropped(log, f"gene sets{src}", {f"fewer than {min_size} genes among the expression genes": len(sets) - len(kept)},
+                total=len(sets))
+    if len(table):
+        log.info("gene sets%s: %d of %d listed genes matched the expression genes", src,
+                 int(table["n_genes_matched"].sum()), int(table["n_genes_in_file"].sum()))
+    if not kept:
+        raise InputError(source or None, f"no gene set has at least {min_size} gene(s) among the {len(present)} "
+                                         f"expression genes ({len(sets)} sets checked); check the gene identifiers "
+                                         "(symbols vs IDs) and the min_size setting")
+    return kept, table

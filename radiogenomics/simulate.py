@@ -1,0 +1,710 @@
+"""A TCGA-GBM-like cohort with planted ground truth, written in the real file formats.
+
+The simulated cohort lets every stage of the workflow run (and be checked)
+without the controlled-access data: the files have the exact layout of the
+real inputs (see :mod:`radiogenomics.parsers`) and ``truth.json`` records what
+was planted, so a test can ask whether the analysis finds it.
+
+Structure
+---------
+Patients
+    ``n_patients`` patients with expression (barcodes ``TCGA-TSS-NNNN`` with
+    tissue-source-site codes of real GBM sites), ``n_imaged`` of them with
+    VASARI annotations, ``n_subtyped`` in the ClaNC table, and
+    ``extra_clinical_patients`` with clinical data only.
+Genes and programs
+    ``n_genes`` synthetic symbols ``GENE00001``...; ``n_programs`` disjoint
+    co-expressed programs (``PROGRAM_HYPOXIA``, ``PROGRAM_ANGIOGENESIS``,
+    ``PROGRAM_EMT``, ...; the first ``n_programs`` of :data:`PROGRAM_NAMES`) of
+    ``program_size_min``-``program_size_max`` genes. Each patient has a
+    program activity ``a = z + shift(subtype)`` with ``z ~ N(0, 1)`` and a mild
+    subtype shift (:data:`SUBTYPE_PROGRAM_SHIFTS`, e.g. Mesenchymal raises
+    INFLAMMATION).
+Subtypes
+    Proneural / Neural / Classical / Mesenchymal with probabilities
+    .30 / .15 / .27 / .28; each has a signature of ``subtype_set_size``
+    genes (disjoint from the programs) raised by 1.2-2.0 log2 units in its
+    patients.
+Expression
+    log2 microarray scale: ``x = mu + loading * a_program + signature shift +
+    nuisance + noise`` with ``mu ~ U(4, 12)``, loadings ``U(0.5, 1.1)``,
+    noise SD ``U(0.35, 0.75)``, two weak nuisance factors, clipped to
+    [1, 16] and rounded to 4 decimals. ``duplicate_sample_fraction`` of the
+    patients have a second sample (``-01B`` vial B, ``-02A`` recurrent or
+    ``-11A`` normal, cycling) with slightly different values; the parser must
+    keep the ``-01A`` primary sample.
+VASARI traits (:data:`TRAITS`)
+    latent ``s = trait_coefficient * x + Logistic(0, 1)`` where ``x`` is the
+    driver program's activity (``rule: linear``) or, for f14, the product of
+    INFLAMMATION and EMT activity (``rule: interaction``); categories by
+    quantile cut-offs of ``s`` over all patients, giving binarised classes
+    with a 0.40-0.55 positive share. f5 <- ANGIOGENESIS, f6 <- INVASION,
+    f7 <- HYPOXIA, f14 <- INFLAMMATION x EMT, f9 <- PROLIFERATION,
+    f10 <- OLIGODENDROCYTE. A ``missing_trait_fraction`` of trait cells is
+    ``n/a``, ``indeterminate`` or a literal NA.
+Survival
+    Weibull (shape 1.4) event times with log-hazard ``b_age * (age - 60) / 10
+    + b_necrosis * [f7 > 1/3] + b_prolif * a_PROLIFERATION`` (hazard ratios
+    1.35 per decade, ``necrosis_hazard_ratio`` (1.8), 1.5 per SD), scaled so
+    the median event time is ``median_os_days``; uniform follow-up
+    ``U(150, 1900)`` days censors about a quarter of the patients (alive).
+Clinical
+    a Biotab patient table with the real three header rows for the columns
+    written (:data:`CLINICAL_COLUMNS`), bracketed missing values and the
+    real value vocabularies (race, ethnicity, Karnofsky scores).
+ClaNC table
+    the ``n_subtyped`` patients' primary expression of the four subtype
+    signatures (codes PN / NL / CL / MES) plus ~20% genes with a blank code,
+    gene-centred, samples grouped by subtype as in the real file (CRLF lines).
+Gene-set collections
+    a GMT (every ``PROGRAM_*`` plus 8 ``RANDOM_SET_k`` of 20-80 genes) and a
+    Puchalski-style CSV of 10 cell-type-like sets, each mixing 40-60% of one
+    program with random genes, two purely random (:data:`TABLE_SETS`).
+
+All randomness comes from one ``np.random.default_rng(seed)``, and every file
+is formatted deterministically: the same parameters give byte-identical files.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import os
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+from . import files
+from .parsers import SUBTYPES
+
+log = logging.getLogger(__name__)
+
+PathLike = str | os.PathLike
+
+PROGRAM_NAMES = (
+    "PROGRAM_HYPOXIA", "PROGRAM_ANGIOGENESIS", "PROGRAM_EMT", "PROGRAM_INFLAMMATION",
+    "PROGRAM_PROLIFERATION", "PROGRAM_INVASION", "PROGRAM_OLIGODENDROCYTE", "PROGRAM_NEURONAL",
+    "PROGRAM_INTERFERON", "PROGRAM_OXPHOS", "PROGRAM_MYC", "PROGRAM_P53",
+)
+#: Real TCGA-GBM tissue source sites.
+TSS_CODES = ("02", "06", "08", "12", "14", "19", "26", "27", "28", "32", "41", "76", "81", "87")
+SUBTYPE_PROBABILITIES = {"Proneural": 0.30, "Neural": 0.15, "Classical": 0.27, "Mesenchymal": 0.28}
+#: Mild shifts of program activity (in SD units) in each subtype's patients.
+SUBTYPE_PROGRAM_SHIFTS: dict[str, dict[str, float]] = {
+    "Proneural": {"PROGRAM_OLIGODENDROCYTE": 0.5, "PROGRAM_P53": 0.4},
+    "Neural": {"PROGRAM_NEURONAL": 0.8, "PROGRAM_OXPHOS": 0.3},
+    "Classical": {"PROGRAM_MYC": 0.5, "PROGRAM_PROLIFERATION": 0.2},
+    "Mesenchymal": {"PROGRAM_INFLAMMATION": 0.6, "PROGRAM_ANGIOGENESIS": 0.3, "PROGRAM_INTERFERON": 0.3},
+}
+
+PROPORTION_CATEGORIES = ("Minimal", "Less than 1/3", "Between 1/3 and 2/3", "More than 2/3")
+F9_CATEGORIES = ("Focal", "Multifocal or Multicentric")
+F10_CATEGORIES = ("expansive (T1~FLAIR)", "mixed (T1 less than FLAIR)", "infiltrative (T1 much smaller than FLAIR)")
+
+#: Planted traits: VASARI column, driver programs, rule, categories (low -> high latent score), cumulative
+#: quantile cut-offs, and the categories of the binarised positive class.
+TRAITS: dict[str, dict[str, Any]] = {
+    "f5": {"column": "f5.proportion.enhancing", "drivers": ["PROGRAM_ANGIOGENESIS"], "rule": "linear",
+           "categories": PROPORTION_CATEGORIES, "cut_quantiles": [0.12, 0.45, 0.75],
+           "positive": ["Between 1/3 and 2/3", "More than 2/3"]},
+    "f6": {"column": "f6.proportion.ncet", "drivers": ["PROGRAM_INVASION"], "rule": "linear",
+           "categories": PROPORTION_CATEGORIES, "cut_quantiles": [0.30, 0.58, 0.85],
+           "positive": ["Between 1/3 and 2/3", "More than 2/3"]},
+    "f7": {"column": "f7.proportion.necrosis", "drivers": ["PROGRAM_HYPOXIA"], "rule": "linear",
+           "categories": PROPORTION_CATEGORIES, "cut_quantiles": [0.25, 0.55, 0.80],
+           "positive": ["Between 1/3 and 2/3", "More than 2/3"]},
+    "f14": {"column": "f14.proportion.edema", "drivers": ["PROGRAM_INFLAMMATION", "PROGRAM_EMT"],
+            "rule": "interaction", "categories": PROPORTION_CATEGORIES, "cut_quantiles": [0.20, 0.45, 0.72],
+            "positive": ["Between 1/3 and 2/3", "More than 2/3"]},
+    "f9": {"column": "f9.multifocal.or.multicentric", "drivers": ["PROGRAM_PROLIFERATION"], "rule": "linear",
+           "categories": F9_CATEGORIES, "cut_quantiles": [0.60], "positive": ["Multifocal or Multicentric"]},
+    "f10": {"column": "f10.t1.flair.ratio", "drivers": ["PROGRAM_OLIGODENDROCYTE"], "rule": "linear",
+            "categories": F10_CATEGORIES, "cut_quantiles": [0.45, 0.78],
+            "positive": ["mixed (T1 less than FLAIR)", "infiltrative (T1 much smaller than FLAIR)"]},
+}
+#: Column order of the real VASARI file.
+VASARI_COLUMNS = ("research.id", "scan.type", "f9.multifocal.or.multicentric", "f5.proportion.enhancing",
+                  "f6.proportion.ncet", "f7.proportion.necrosis", "f14.proportion.edema", "f10.t1.flair.ratio",
+                  "comments", "study.date")
+VASARI_MISSING = (("n/a", 0.45), ("indeterminate", 0.35), (None, 0.20))  # None = literal NA
+_COMMENTS = ("NO NON-CONS", "T1Gd only.  No FLAIR.", "LTD- T1GAD ONLY", "motion artefact", "post-biopsy changes",
+             "NO NON CONS", "second focus in temporal lobe")
+
+#: Clinical columns written: (name, short name, CDE_ID row) copied from the real Biotab file.
+CLINICAL_COLUMNS = (
+    ("bcr_patient_uuid", "bcr_patient_uuid", "CDE_ID:"),
+    ("bcr_patient_barcode", "bcr_patient_barcode", "CDE_ID:2673794"),
+    ("form_completion_date", "form_completion_date", "CDE_ID:"),
+    ("gender", "gender", "CDE_ID:2200604"),
+    ("birth_days_to", "days_to_birth", "CDE_ID:3008233"),
+    ("race", "race", "CDE_ID:2192199"),
+    ("ethnicity", "ethnicity", "CDE_ID:2192217"),
+    ("vital_status", "vital_status", "CDE_ID:5"),
+    ("last_contact_days_to", "days_to_last_followup", "CDE_ID:3008273"),
+    ("death_days_to", "days_to_death", "CDE_ID:3165475"),
+    ("karnofsky_score", "karnofsky_performance_score", "CDE_ID:2003853"),
+    ("age_at_initial_pathologic_diagnosis", "age_at_initial_pathologic_diagnosis", "CDE_ID:2006657"),
+    ("histological_type", "histological_type", "CDE_ID:3081934"),
+    ("patient_id", "patient_id", "CDE_ID:"),
+    ("tissue_source_site", "tissue_source_site", "CDE_ID:"),
+    ("tumor_tissue_site", "tumor_tissue_site", "CDE_ID:3427536"),
+)
+_RACE = (("WHITE", 0.876), ("BLACK OR AFRICAN AMERICAN", 0.058), ("ASIAN", 0.020), ("[Not Available]", 0.046))
+_ETHNICITY = (("NOT HISPANIC OR LATINO", 0.806), ("HISPANIC OR LATINO", 0.024), ("[Not Available]", 0.170))
+_KARNOFSKY = (("80", 0.43), ("[Not Available]", 0.257), ("60", 0.153), ("100", 0.108), ("40", 0.029),
+              ("90", 0.009), ("70", 0.007), ("20", 0.004), ("[Unknown]", 0.013))
+_HISTOLOGY = (("Untreated primary (de novo) GBM", 0.976), ("Treated primary GBM", 0.024))
+
+#: Puchalski-style cell-type sets: (name, program mixed in or None for a purely random set).
+TABLE_SETS = (
+    ("Sim_endothelial", "PROGRAM_ANGIOGENESIS"), ("Sim_microgliamacrophages", "PROGRAM_INFLAMMATION"),
+    ("Sim_oligodendrocytes", "PROGRAM_OLIGODENDROCYTE"), ("Sim_neuron", "PROGRAM_NEURONAL"),
+    ("Sim_cellcycle", "PROGRAM_PROLIFERATION"), ("Sim_hypoxia", "PROGRAM_HYPOXIA"),
+    ("Sim_mesenchymal", "PROGRAM_EMT"), ("Sim_invasiveedge", "PROGRAM_INVASION"),
+    ("Sim_fetalastrocytes", None), ("Sim_matureastrocytes", None),
+)
+N_RANDOM_GMT_SETS = 8
+GMT_URL = "https://simulated.invalid/msigdb/cards/{name}"
+EXTRA_SAMPLE_KINDS = (("01B", "second vial of the primary tumour"), ("02A", "recurrent tumour"),
+                      ("11A", "solid tissue normal"))
+
+WEIBULL_SHAPE = 1.4
+AGE_HR_PER_DECADE = 1.35
+PROLIFERATION_HR_PER_SD = 1.5
+FOLLOW_UP_DAYS = (150.0, 1900.0)
+
+
+@dataclass
+class SimulationParams:
+    """Size and seed of a simulated cohort (the study's size: 528 patients, 12042 genes, 191 imaged)."""
+
+    n_patients: int = 300
+    n_imaged: int = 180
+    n_genes: int = 2000
+    n_subtyped: int = 200
+    n_programs: int = 12
+    program_size_min: int = 30
+    program_size_max: int = 80
+    subtype_set_size: int = 30
+    extra_clinical_patients: int = 10
+    duplicate_sample_fraction: float = 0.05
+    missing_trait_fraction: float = 0.05
+    seed: int = 1
+    trait_coefficient: float = 2.0
+    necrosis_hazard_ratio: float = 1.8
+    median_os_days: float = 425.0
+
+    def __post_init__(self) -> None:
+        needed_programs = sorted({d for t in TRAITS.values() for d in t["drivers"]}, key=PROGRAM_NAMES.index)
+        min_programs = PROGRAM_NAMES.index(needed_programs[-1]) + 1
+        checks = [
+            (self.n_patients >= 20, f"n_patients must be at least 20, got {self.n_patients}"),
+            (0 < self.n_imaged <= self.n_patients, f"n_imaged must be in 1..n_patients ({self.n_patients}), got {self.n_imaged}"),
+            (0 < self.n_subtyped <= self.n_patients,
+             f"n_subtyped must be in 1..n_patients ({self.n_patients}), got {self.n_subtyped}"),
+            (min_programs <= self.n_programs <= len(PROGRAM_NAMES),
+             f"n_programs must be in {min_programs}..{len(PROGRAM_NAMES)} (the traits need "
+             f"{needed_programs}), got {self.n_programs}"),
+            (1 <= self.program_size_min <= self.program_size_max,
+             f"need 1 <= program_size_min <= program_size_max, got {self.program_size_min}, {self.program_size_max}"),
+            (self.subtype_set_size >= 1, f"subtype_set_size must be at least 1, got {self.subtype_set_size}"),
+            (self.extra_clinical_patients >= 0, "extra_clinical_patients must be >= 0"),
+            (0.0 <= self.duplicate_sample_fraction < 1.0, "duplicate_sample_fraction must be in [0, 1)"),
+            (0.0 <= self.missing_trait_fraction < 0.5, "missing_trait_fraction must be in [0, 0.5)"),
+            (self.trait_coefficient > 0, "trait_coefficient must be positive"),
+            (self.necrosis_hazard_ratio > 0, "necrosis_hazard_ratio must be positive"),
+            (self.median_os_days > 0, "median_os_days must be positive"),
+        ]
+        reserved = self.n_programs * self.program_size_max + len(SUBTYPES) * self.subtype_set_size
+        checks.append((self.n_genes >= reserved + 100,
+                       f"n_genes ({self.n_genes}) must be at least {reserved + 100}: programs "
+                       f"({self.n_programs} x up to {self.program_size_max}) + subtype sets "
+                       f"(4 x {self.subtype_set_size}) + 100 background genes"))
+        checks.append((self.n_genes <= 99999, "n_genes must be at most 99999 (GENE00001..GENE99999)"))
+        for ok, message in checks:
+            if not ok:
+                raise ValueError(f"SimulationParams: {message}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass
+class SimulatedCohort:
+    """A simulated cohort: the tables as they are written, plus the planted truth.
+
+    ``expression`` is what :func:`parsers.read_expression_matrix` should return
+    (primary samples, patients x genes); ``expression_file`` is the written
+    genes x samples layout (duplicate samples included). ``vasari`` and
+    ``clinical`` are the written strings (``vasari``: ``""`` = an empty quoted
+    cell, NaN = a literal NA; ``clinical`` keeps the bracketed markers).
+    """
+
+    params: SimulationParams
+    genes: list[str]
+    programs: dict[str, list[str]]
+    subtype_sets: dict[str, list[str]]
+    patients: pd.DataFrame
+    activity: pd.DataFrame
+    expression: pd.DataFrame
+    expression_file: pd.DataFrame
+    samples: pd.DataFrame
+    traits: pd.DataFrame
+    vasari: pd.DataFrame
+    clinical: pd.DataFrame
+    clanc_values: pd.DataFrame
+    clanc_codes: pd.Series
+    clanc_subtypes: pd.Series
+    gmt_sets: dict[str, list[str]]
+    table_sets: dict[str, list[str]]
+    truth: dict[str, Any] = field(default_factory=dict)
+
+    # ----------------------------------------------------------------- text renderers
+
+    def expression_text(self) -> str:
+        """Xena genes x samples matrix: header ``sample`` + barcodes, values with 4 decimals."""
+        frame = self.expression_file
+        lines = ["\t".join(["sample", *frame.columns])]
+        fmt = "\t".join(["%.4f"] * frame.shape[1])
+        values = frame.to_numpy()
+        for gene, row in zip(frame.index, values):
+            lines.append(gene + "\t" + fmt % tuple(row.tolist()))
+        return "\n".join(lines) + "\n"
+
+    def vasari_text(self) -> str:
+        """VASARI CSV as the real file: first header cell ``""``, strings quoted, literal NA unquoted."""
+
+        def cell(v: Any) -> str:
+            if not isinstance(v, str):
+                return "NA"
+            return '"' + v.replace('"', '""') + '"'
+
+        lines = [",".join(cell(c) for c in ["", *self.vasari.columns])]
+        for patient, row in zip(self.vasari.index, self.vasari.itertuples(index=False)):
+            lines.append(",".join(cell(c) for c in [patient, *row]))
+        return "\n".join(lines) + "\n"
+
+    def clinical_text(self) -> str:
+        """Biotab patient table with its three header rows."""
+        names = [c[0] for c in CLINICAL_COLUMNS]
+        lines = ["\t".join(names), "\t".join(c[1] for c in CLINICAL_COLUMNS), "\t".join(c[2] for c in CLINICAL_COLUMNS)]
+        for row in self.clinical[names].itertuples(index=False):
+            lines.append("\t".join(row))
+        return "\n".join(lines) + "\n"
+
+    def clanc_text(self) -> str:
+        """ClaNC840-style table (CRLF line endings, as the real file)."""
+        barcodes = list(self.clanc_values.columns)
+        lines = ["\t".join(["CLID", "Genes highly expressed in each subtype used for Gene Ontology", *barcodes]),
+                 "\t".join(["Subtype", "GO genes", *self.clanc_subtypes.reindex(barcodes)])]
+        for gene, row in zip(self.clanc_values.index, self.clanc_values.to_numpy()):
+            lines.append("\t".join([gene, self.clanc_codes[gene], *(_format_sig4(v) for v in row)]))
+        return "\r\n".join(lines) + "\r\n"
+
+    def gmt_text(self) -> str:
+        return "".join("\t".join([name, GMT_URL.format(name=name), *genes]) + "\n"
+                       for name, genes in self.gmt_sets.items())
+
+    def table_text(self) -> str:
+        """Puchalski Table S15 style: set names, a row of ``na``, then genes column-wise."""
+        names = list(self.table_sets)
+        depth = max(len(g) for g in self.table_sets.values())
+        lines = [",".join(names), ",".join("na" for _ in names)]
+        for i in range(depth):
+            lines.append(",".join(genes[i] if i < len(genes) else "" for genes in self.table_sets.values()))
+        return "\n".join(lines) + "\n"
+
+    # ----------------------------------------------------------------- writing
+
+    def write(self, *, expression: PathLike, vasari: PathLike, clinical: PathLike, clanc: PathLike,
+              gene_sets: Mapping[str, PathLike], truth: PathLike) -> None:
+        """Write every file atomically. ``gene_sets`` maps a collection name to a path whose
+        suffix picks the collection: ``.gmt`` -> the GMT (programs + random sets), ``.csv`` / ``.tsv``
+        -> the Puchalski-style cell-type table."""
+        writers = {}
+        for name, path in gene_sets.items():
+            suffix = Path(path).suffix.lower()
+            if suffix == ".gmt":
+                writers[path] = self.gmt_text
+            elif suffix == ".csv":
+                writers[path] = self.table_text
+            elif suffix == ".tsv":
+                writers[path] = lambda: self.table_text().replace(",", "\t")
+            else:
+                raise ValueError(f"gene-set collection {name!r}: unknown suffix {suffix!r} for {path}; "
+                                 "use .gmt or .csv / .tsv")
+        files.write_text(self.expression_text(), expression)
+        files.write_text(self.vasari_text(), vasari)
+        files.write_text(self.clinical_text(), clinical)
+        with files.atomic_path(clanc) as tmp:
+            tmp.write_bytes(self.clanc_text().encode("ascii"))
+        for path, render in writers.items():
+            files.write_text(render(), path)
+        truth_doc = dict(self.truth)
+        truth_doc["gene_set_files"] = {name: Path(p).name for name, p in gene_sets.items()}
+        files.write_json(truth_doc, truth)
+        log.info("simulated cohort written: expression %s (%d genes x %d samples), VASARI %s (%d patients), "
+                 "clinical %s (%d patients), ClaNC %s (%d samples), gene sets %s, truth %s",
+                 expression, self.expression_file.shape[0], self.expression_file.shape[1], vasari, len(self.vasari),
+                 clinical, len(self.clinical), clanc, self.clanc_values.shape[1], dict(gene_sets), truth)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _format_sig4(value: float) -> str:
+    """Four significant digits as in the real ClaNC table (1.251, 0.8127, 4.48E-06)."""
+    text = "%.4G" % value
+    return "0" if text in ("0", "-0") else text
+
+
+def _round_sig4(values: np.ndarray) -> np.ndarray:
+    flat = [float(_format_sig4(v)) for v in np.asarray(values, dtype=float).ravel()]
+    return np.asarray(flat, dtype=float).reshape(np.shape(values))
+
+
+def _choice(rng: np.random.Generator, options: tuple[tuple[Any, float], ...], size: int) -> np.ndarray:
+    values = [o[0] for o in options]
+    p = np.asarray([o[1] for o in options], dtype=float)
+    idx = rng.choice(len(values), size=size, p=p / p.sum())
+    return np.asarray(values, dtype=object)[idx]
+
+
+def _categorise(score: np.ndarray, cut_quantiles: list[float], categories: tuple[str, ...]) -> np.ndarray:
+    edges = np.quantile(score, cut_quantiles)
+    return np.asarray(categories, dtype=object)[np.searchsorted(edges, score, side="right")]
+
+
+def _uuid4(rng: np.random.Generator) -> str:
+    return str(uuid.UUID(bytes=rng.bytes(16), version=4))
+
+
+# --------------------------------------------------------------------------- simulation
+
+
+def simulate_cohort(params: SimulationParams | None = None) -> SimulatedCohort:
+    """Simulate a cohort (see the module docstring for the model); deterministic in ``params``."""
+    p = params or SimulationParams()
+    rng = np.random.default_rng(p.seed)
+    programs_used = list(PROGRAM_NAMES[: p.n_programs])
+    n_total = p.n_patients + p.extra_clinical_patients
+
+    # ---- patients
+    codes = rng.choice(len(TSS_CODES) * 9999, size=n_total, replace=False)
+    all_patients = sorted(f"TCGA-{TSS_CODES[c // 9999]}-{c % 9999 + 1:04d}" for c in codes)
+    order = rng.permutation(n_total)
+    expr_patients = sorted(all_patients[i] for i in order[: p.n_patients])
+    clinical_only = sorted(all_patients[i] for i in order[p.n_patients:])
+    pos = {pid: i for i, pid in enumerate(all_patients)}
+
+    subtype_idx = rng.choice(len(SUBTYPES), size=n_total, p=[SUBTYPE_PROBABILITIES[s] for s in SUBTYPES])
+    subtype = np.asarray(SUBTYPES, dtype=object)[subtype_idx]
+
+    # ---- program activity
+    z = rng.standard_normal((n_total, p.n_programs))
+    shift = np.zeros((len(SUBTYPES), p.n_programs))
+    for s, shifts in SUBTYPE_PROGRAM_SHIFTS.items():
+        for prog, value in shifts.items():
+            if prog in programs_used:
+                shift[SUBTYPES.index(s), programs_used.index(prog)] = value
+    act = z + shift[subtype_idx]
+    activity = pd.DataFrame(act, index=pd.Index(all_patients, name="patient"), columns=programs_used)
+
+    # ---- traits (every patient has a true category; only the imaged ones are annotated)
+    trait_cats: dict[str, np.ndarray] = {}
+    trait_truth: dict[str, dict[str, Any]] = {}
+    for code, spec in TRAITS.items():
+        drivers = activity[spec["drivers"]].to_numpy()
+        x = drivers[:, 0] if spec["rule"] == "linear" else drivers[:, 0] * drivers[:, 1]
+        score = p.trait_coefficient * x + rng.logistic(size=n_total)
+        trait_cats[code] = _categorise(score, spec["cut_quantiles"], spec["categories"])
+        trait_truth[code] = {"column": spec["column"], "drivers": list(spec["drivers"]), "rule": spec["rule"],
+                             "coefficient": p.trait_coefficient, "noise": "logistic(0, 1)",
+                             "categories": list(spec["categories"]), "cut_quantiles": list(spec["cut_quantiles"]),
+                             "positive": list(spec["positive"])}
+    traits = pd.DataFrame(trait_cats, index=activity.index)
+
+    # ---- genes: programs, subtype signatures, background
+    genes = [f"GENE{i:05d}" for i in range(1, p.n_genes + 1)]
+    perm = rng.permutation(p.n_genes)
+    sizes = rng.integers(p.program_size_min, p.program_size_max + 1, size=p.n_programs)
+    program_idx: dict[str, np.ndarray] = {}
+    start = 0
+    for prog, size in zip(programs_used, sizes):
+        program_idx[prog] = np.sort(perm[start:start + size])
+        start += int(size)
+    subtype_idx_genes: dict[str, np.ndarray] = {}
+    for s in SUBTYPES:
+        subtype_idx_genes[s] = np.sort(perm[start:start + p.subtype_set_size])
+        start += p.subtype_set_size
+    programs = {prog: [genes[i] for i in idx] for prog, idx in program_idx.items()}
+    subtype_sets = {s: [genes[i] for i in idx] for s, idx in subtype_idx_genes.items()}
+
+    # ---- expression of the primary samples
+    e_rows = np.asarray([pos[pid] for pid in expr_patients])
+    n_e = len(e_rows)
+    mu = rng.uniform(4.0, 12.0, size=p.n_genes)
+    noise_sd = rng.uniform(0.35, 0.75, size=p.n_genes)
+    loadings = np.zeros((p.n_programs, p.n_genes))
+    for k, prog in enumerate(programs_used):
+        loadings[k, program_idx[prog]] = rng.uniform(0.5, 1.1, size=len(program_idx[prog]))
+    signature = np.zeros((len(SUBTYPES), p.n_genes))
+    for k, s in enumerate(SUBTYPES):
+        signature[k, subtype_idx_genes[s]] = rng.uniform(1.2, 2.0, size=p.subtype_set_size)
+    nuisance_loadings = rng.normal(0.0, 0.15, size=(2, p.n_genes))
+    nuisance = rng.standard_normal((n_e, 2))
+    noise = rng.standard_normal((n_e, p.n_genes)) * noise_sd
+    x = mu + act[e_rows] @ loadings + signature[subtype_idx[e_rows]] + nuisance @ nuisance_loadings + noise
+    x = np.round(np.clip(x, 1.0, 16.0), 4)
+    expression = pd.DataFrame(x, index=pd.Index(expr_patients, name="patient"), columns=genes)
+
+    # ---- expression file: primary samples + extra samples, columns shuffled
+    n_dup = int(round(p.duplicate_sample_fraction * n_e))
+    dup_rows = np.sort(rng.choice(n_e, size=n_dup, replace=False)) if n_dup else np.array([], dtype=int)
+    kind_order = rng.permutation(len(EXTRA_SAMPLE_KINDS))
+    barcodes = [f"{pid}-01A" for pid in expr_patients]
+    kinds = ["primary tumour"] * n_e
+    columns = [x]
+    extra_values = []
+    for j, r in enumerate(dup_rows):
+        suffix, kind = EXTRA_SAMPLE_KINDS[kind_order[j % len(kind_order)]]
+        barcodes.append(f"{expr_patients[r]}-{suffix}")
+        kinds.append(kind)
+        extra_values.append(x[r] + rng.normal(0.0, 0.2, size=p.n_genes))
+    if extra_values:
+        columns.append(np.round(np.clip(np.vstack(extra_values), 1.0, 16.0), 4))
+    all_values = np.vstack(columns)
+    col_order = rng.permutation(len(barcodes))
+    expression_file = pd.DataFrame(all_values[col_order].T, index=pd.Index(genes, name="sample"),
+                                   columns=[barcodes[i] for i in col_order])
+    samples = pd.DataFrame({"barcode": [barcodes[i] for i in col_order],
+                            "patient": [barcodes[i][:12] for i in col_order],
+                            "kind": [kinds[i] for i in col_order]})
+
+    # ---- imaged / subtyped subsets
+    imaged = sorted(rng.choice(expr_patients, size=p.n_imaged, replace=False).tolist())
+    subtyped = sorted(rng.choice(expr_patients, size=p.n_subtyped, replace=False).tolist())
+
+    # ---- VASARI table (rows in a random order, as the real file)
+    vasari = _simulate_vasari(rng, p, imaged, traits)
+
+    # ---- survival and clinical table
+    age = np.clip(np.round(rng.normal(57.0, 13.0, size=n_total)), 18, 88).astype(int)
+    necrosis_high = np.isin(traits["f7"].to_numpy(), TRAITS["f7"]["positive"]).astype(float)
+    prolif = activity["PROGRAM_PROLIFERATION"].to_numpy()
+    b_age, b_nec, b_prolif = math.log(AGE_HR_PER_DECADE), math.log(p.necrosis_hazard_ratio), math.log(PROLIFERATION_HR_PER_SD)
+    lp = b_age * (age - 60) / 10.0 + b_nec * necrosis_high + b_prolif * prolif
+    t_raw = (rng.exponential(size=n_total) / np.exp(lp)) ** (1.0 / WEIBULL_SHAPE)
+    t_event = t_raw * (p.median_os_days / np.median(t_raw))
+    follow_up = rng.uniform(*FOLLOW_UP_DAYS, size=n_total)
+    dead = t_event <= follow_up
+    time = np.maximum(1, np.round(np.where(dead, t_event, follow_up))).astype(int)
+    clinical = _simulate_clinical(rng, all_patients, age, dead, time)
+
+    patients = pd.DataFrame({
+        "subtype": subtype, "has_expression": np.isin(all_patients, expr_patients),
+        "imaged": np.isin(all_patients, imaged), "subtyped": np.isin(all_patients, subtyped),
+        "age": age, "os_days": time, "dead": dead, "necrosis_high": necrosis_high.astype(bool),
+    }, index=activity.index)
+
+    # ---- ClaNC table
+    clanc_values, clanc_codes, clanc_subtypes = _simulate_clanc(rng, p, expression, subtyped, patients,
+                                                                subtype_sets, genes)
+
+    # ---- gene-set collections
+    gmt_sets, gmt_truth = _simulate_gmt(rng, programs, genes)
+    table_sets, table_truth = _simulate_table_sets(rng, programs, genes)
+
+    truth = {
+        "seed": p.seed,
+        "params": p.to_dict(),
+        "programs": programs,
+        "subtype_sets": subtype_sets,
+        "subtype_probabilities": dict(SUBTYPE_PROBABILITIES),
+        "subtype_program_shifts": {s: {k: v for k, v in d.items() if k in programs_used}
+                                   for s, d in SUBTYPE_PROGRAM_SHIFTS.items()},
+        "traits": trait_truth,
+        "survival": {
+            "model": f"Weibull (shape {WEIBULL_SHAPE}), time scaled to a median of {p.median_os_days} days; "
+                     f"follow-up U{FOLLOW_UP_DAYS} days",
+            "log_hazard_ratios": {"age_per_10_years": b_age, "f7": b_nec, "PROGRAM_PROLIFERATION": b_prolif},
+            "hazard_ratios": {"age_per_10_years": AGE_HR_PER_DECADE, "f7": p.necrosis_hazard_ratio,
+                              "PROGRAM_PROLIFERATION": PROLIFERATION_HR_PER_SD},
+            "covariates": {"age_per_10_years": "(age at diagnosis - 60) / 10",
+                           "f7": "1 when the true f7 category is above 1/3 (" + " or ".join(TRAITS["f7"]["positive"])
+                                 + "), else 0",
+                           "PROGRAM_PROLIFERATION": "program activity (SD units, subtype shift included)"},
+            "age_centre": 60,
+            "driver_trait": "f7",
+            "driver_program": "PROGRAM_PROLIFERATION",
+            "median_event_days": p.median_os_days,
+            "censored_fraction": float(1.0 - dead.mean()),
+        },
+        "patients": {"expression": expr_patients, "imaged": imaged, "subtyped": subtyped,
+                     "clinical_only": clinical_only},
+        "patient_subtypes": dict(zip(all_patients, subtype.tolist())),
+        "program_activity": {"patients": all_patients,
+                             **{prog: np.round(activity[prog].to_numpy(), 6).tolist() for prog in programs_used}},
+        "extra_samples": [{"barcode": b, "kind": k} for b, k in zip(samples["barcode"], samples["kind"])
+                          if k != "primary tumour"],
+        "gene_set_collections": {"gmt": gmt_truth, "table": table_truth},
+    }
+    log.info("simulated cohort: %d patients with expression (%d extra samples), %d imaged, %d subtyped, "
+             "%d clinical-only; %d genes, %d programs; %.0f%% censored", n_e, n_dup, len(imaged), len(subtyped),
+             len(clinical_only), p.n_genes, p.n_programs, 100 * (1 - dead.mean()))
+    return SimulatedCohort(params=p, genes=genes, programs=programs, subtype_sets=subtype_sets, patients=patients,
+                           activity=activity, expression=expression, expression_file=expression_file,
+                           samples=samples, traits=traits, vasari=vasari, clinical=clinical,
+                           clanc_values=clanc_values, clanc_codes=clanc_codes, clanc_subtypes=clanc_subtypes,
+                           gmt_sets=gmt_sets, table_sets=table_sets, truth=truth)
+
+
+def _simulate_vasari(rng: np.random.Generator, p: SimulationParams, imaged: list[str],
+                     traits: pd.DataFrame) -> pd.DataFrame:
+    n = len(imaged)
+    rows = rng.permutation(n)
+    patients = [imaged[i] for i in rows]
+    table: dict[str, np.ndarray] = {
+        "research.id": np.asarray([pid[5:] for pid in patients], dtype=object),
+        "scan.type": np.asarray(["pre-operative"] * n, dtype=object),
+    }
+    by_column = {spec["column"]: code for code, spec in TRAITS.items()}
+    missing_values = [m[0] for m in VASARI_MISSING]
+    missing_p = np.asarray([m[1] for m in VASARI_MISSING])
+    for column in VASARI_COLUMNS[2:8]:
+        values = traits.loc[patients, by_column[column]].to_numpy().copy()
+        hit = rng.random(n) < p.missing_trait_fraction
+        which = rng.choice(len(missing_values), size=n, p=missing_p)
+        for i in np.flatnonzero(hit):
+            values[i] = missing_values[which[i]] if missing_values[which[i]] is not None else np.nan
+        table[column] = values
+    # comments: mostly empty, some text, some literal NA (then the study date is NA too, as in the real file)
+    kind = rng.choice(3, size=n, p=[0.70, 0.20, 0.10])
+    comment_pick = rng.integers(0, len(_COMMENTS), size=n)
+    comments = np.where(kind == 0, "", np.asarray(_COMMENTS, dtype=object)[comment_pick]).astype(object)
+    year = rng.integers(1996, 2007, size=n)
+    month = rng.integers(1, 13, size=n)
+    day = rng.integers(1, 29, size=n)
+    no_date = rng.random(n) < 0.3
+    dates = np.asarray(["" if nd else f"{m}/{d}/{y}" for nd, m, d, y in zip(no_date, month, day, year)], dtype=object)
+    comments[kind == 2] = np.nan
+    dates[kind == 2] = np.nan
+    table["comments"] = comments
+    table["study.date"] = dates
+    return pd.DataFrame(table, index=pd.Index(patients, name="patient"))[list(VASARI_COLUMNS)]
+
+
+def _simulate_clinical(rng: np.random.Generator, patients: list[str], age: np.ndarray, dead: np.ndarray,
+                       time: np.ndarray) -> pd.DataFrame:
+    n = len(patients)
+    uuids = [_uuid4(rng) for _ in range(n)]
+    gender = np.where(rng.random(n) < 0.61, "MALE", "FEMALE")
+    birth = -(age * 365 + rng.integers(0, 365, size=n))
+    race = _choice(rng, _RACE, n)
+    ethnicity = _choice(rng, _ETHNICITY, n)
+    karnofsky = _choice(rng, _KARNOFSKY, n)
+    histology = _choice(rng, _HISTOLOGY, n)
+    form_day = rng.integers(10, 18, size=n)
+    contact_kind = rng.choice(3, size=n, p=[0.60, 0.35, 0.05])
+    contact_fraction = rng.uniform(0.3, 1.0, size=n)
+    last_contact, death = [], []
+    for i in range(n):
+        if dead[i]:
+            death.append(str(time[i]))
+            if contact_kind[i] == 0:
+                last_contact.append(str(time[i]))
+            elif contact_kind[i] == 1:
+                last_contact.append(str(int(np.floor(contact_fraction[i] * time[i]))))
+            else:
+                last_contact.append("[Not Available]")
+        else:
+            death.append("[Not Applicable]")
+            last_contact.append(str(time[i]))
+    table = pd.DataFrame({
+        "bcr_patient_uuid": uuids,
+        "bcr_patient_barcode": patients,
+        "form_completion_date": [f"2008-12-{d:02d}" for d in form_day],
+        "gender": gender.astype(object),
+        "birth_days_to": [str(b) for b in birth],
+        "race": race,
+        "ethnicity": ethnicity,
+        "vital_status": np.where(dead, "Dead", "Alive").astype(object),
+        "last_contact_days_to": last_contact,
+        "death_days_to": death,
+        "karnofsky_score": karnofsky,
+        "age_at_initial_pathologic_diagnosis": [str(a) for a in age],
+        "histological_type": histology,
+        "patient_id": [pid[8:] for pid in patients],
+        "tissue_source_site": [pid[5:7] for pid in patients],
+        "tumor_tissue_site": ["Brain"] * n,
+    }, index=pd.Index(patients, name="patient"))
+    return table
+
+
+def _simulate_clanc(rng: np.random.Generator, p: SimulationParams, expression: pd.DataFrame, subtyped: list[str],
+                    patients: pd.DataFrame, subtype_sets: dict[str, list[str]], genes: list[str]
+                    ) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+    in_sets = {g for s in subtype_sets.values() for g in s}
+    n_extra = int(round(0.2 * len(in_sets)))
+    candidates = np.asarray([g for g in genes if g not in in_sets])
+    extra = sorted(rng.choice(candidates, size=min(n_extra, len(candidates)), replace=False).tolist())
+    # gene order as the real file: PN, NL, blank-code genes, CL, MES
+    ordered = [(g, "PN") for g in subtype_sets["Proneural"]] + [(g, "NL") for g in subtype_sets["Neural"]]
+    ordered += [(g, "") for g in extra]
+    ordered += [(g, "CL") for g in subtype_sets["Classical"]] + [(g, "MES") for g in subtype_sets["Mesenchymal"]]
+    gene_order = [g for g, _ in ordered]
+    # samples grouped by subtype then barcode; a few other vials / portions like the real table
+    sub = patients.loc[subtyped, "subtype"]
+    rank = {s: i for i, s in enumerate(SUBTYPES)}
+    order = sorted(subtyped, key=lambda pid: (rank[sub[pid]], pid))
+    variant = rng.choice(3, size=len(order), p=[0.85, 0.05, 0.10])
+    suffix = np.asarray(["-01A-01", "-01B-01", "-01A-02"])[variant]
+    barcodes = [pid + s for pid, s in zip(order, suffix)]
+    values = expression.loc[order, gene_order].to_numpy().T
+    values = _round_sig4(values - values.mean(axis=1, keepdims=True))
+    clanc_values = pd.DataFrame(values, index=pd.Index(gene_order, name="gene"), columns=barcodes)
+    clanc_codes = pd.Series(dict(ordered), name="code").reindex(gene_order)
+    clanc_subtypes = pd.Series([sub[pid] for pid in order], index=barcodes, name="subtype")
+    return clanc_values, clanc_codes, clanc_subtypes
+
+
+def _simulate_gmt(rng: np.random.Generator, programs: dict[str, list[str]], genes: list[str]
+                  ) -> tuple[dict[str, list[str]], dict[str, Any]]:
+    sets: dict[str, list[str]] = {}
+    truth: dict[str, Any] = {}
+    for prog, members in programs.items():
+        sets[prog] = rng.permutation(members).tolist()
+        truth[prog] = {"program": prog, "n_program_genes": len(members)}
+    for k in range(1, N_RANDOM_GMT_SETS + 1):
+        size = int(rng.integers(20, 81))
+        name = f"RANDOM_SET_{k}"
+        sets[name] = rng.choice(genes, size=size, replace=False).tolist()
+        truth[name] = {"program": None, "n_program_genes": 0}
+    return sets, truth
+
+
+def _simulate_table_sets(rng: np.random.Generator, programs: dict[str, list[str]], genes: list[str]
+                         ) -> tuple[dict[str, list[str]], dict[str, Any]]:
+    program_genes = {g for members in programs.values() for g in members}
+    background = np.asarray([g for g in genes if g not in program_genes])
+    sets: dict[str, list[str]] = {}
+    truth: dict[str, Any] = {}
+    for name, prog in TABLE_SETS:
+        size = int(rng.integers(20, 51))
+        if prog is not None and prog in programs:
+            members = programs[prog]
+            n_prog = min(len(members), max(1, int(round(rng.uniform(0.4, 0.6) * len(members)))), size)
+            picked = rng.choice(members, size=n_prog, replace=False).tolist()
+            filler = rng.choice(background, size=max(0, size - n_prog), replace=False).tolist()
+            chosen = picked + filler
+            sets[name] = [chosen[i] for i in rng.permutation(len(chosen))]
+            truth[name] = {"program": prog, "n_program_genes": n_prog}
+        else:
+            sets[name] = rng.choice(background, size=size, replace=False).tolist()
+            truth[name] = {"program": None, "n_program_genes": 0}
+    return sets, truth
