@@ -358,20 +358,29 @@ def _gene_indices(model: FittedModel, gene_sets: Mapping[str, Sequence[str]],
     return names, sets
 
 
-def gene_masking(model: FittedModel, expression: pd.DataFrame, y_true: pd.Series,
-                 gene_sets: Mapping[str, Sequence[str]], *, n_random: int = 100, seed: int = 0,
-                 collection: str = "gene sets") -> pd.DataFrame:
-    """Score the model with only each gene set kept, against random sets of the same size.
+def gene_masking(model: FittedModel | Mapping[int, FittedModel], expression: pd.DataFrame, y_true: pd.Series,
+                 gene_sets: Mapping[str, Sequence[str]], *, folds: pd.DataFrame | None = None, n_random: int = 100,
+                 seed: int = 0, collection: str = "gene sets") -> pd.DataFrame:
+    """Score the network with only each gene set kept, against random sets of the same size.
+
+    Two modes. With one ``model`` and ``folds=None`` the model predicts every joined patient
+    (the study's approach: interpretation of one network on its own patients). With ``model`` a
+    mapping fold -> the outer-fold model and ``folds`` a split table (patient, fold), each fold's
+    model predicts only the patients of its held-out fold and the pooled out-of-fold predictions
+    are scored: masking scores then measure what the network learned that generalises, not what
+    it memorised (a network scored on its own training patients keeps a high score even for
+    random gene sets).
 
     Parameters
     ----------
-    model: a fitted target network.
+    model: a fitted target network, or fold -> fitted network (all with the same genes and type).
     expression: patients x genes (raw, unscaled) expression; must contain the model's genes.
     y_true: the truth indexed by patient ID (binary 0/1, multiclass codes 0..C-1 in the order of
         ``model.classes`` (class labels are also accepted), continuous values). Joined to
         ``expression`` by ID; patients in one table only (or with a missing truth) are dropped.
     gene_sets: set name -> gene symbols; genes the model lacks are ignored, sets left empty are
         skipped with a warning.
+    folds: split table (columns patient, fold) for the out-of-fold mode.
     n_random: random gene sets per distinct set size (the empirical null).
     seed: seed of the random sets.
     collection: name of the collection for log lines and errors.
@@ -383,36 +392,36 @@ def gene_masking(model: FittedModel, expression: pd.DataFrame, y_true: pd.Series
     the random sets of the same size, ``p_empirical`` = (1 + #random >= observed) / (n_random + 1),
     ``fdr`` (Benjamini-Hochberg across the collection) and ``rank`` (1 = best primary metric,
     ties broken by set name). ``df.attrs`` holds ``full_score`` (``evaluation.score`` of the
-    unmasked model on the same patients), ``target_type``, ``primary_metric``,
-    ``secondary_metric``, ``n_patients`` and ``n_random``.
+    unmasked network(s) on the same patients), ``target_type``, ``primary_metric``,
+    ``secondary_metric``, ``n_patients``, ``n_random`` and ``mode``.
     """
     if n_random < 1:
         raise ValueError("n_random must be at least 1")
-    tt = model.target_type
+    parts, ids, y, ref = _masking_parts(model, expression, y_true, folds)
+    tt = ref.target_type
     primary, secondary = evaluation.PRIMARY_METRIC[tt], evaluation.SECONDARY_METRIC[tt]
-    ids, y = _join(model, expression, y_true)
-    x = model.scaled(expression.loc[ids])
-    names, sets = _gene_indices(model, gene_sets, collection)
-    net = model.network
-    net.eval()
+    names, sets = _gene_indices(ref, gene_sets, collection)
 
-    full = evaluation.score(tt, y, model.outputs(x), model.classes)
+    full = evaluation.score(tt, y, _pooled(parts, len(ids), lambda m, x: m.outputs(x)[None])[0], ref.classes)
 
-    observed = model.unscale_outputs(masked_outputs(net, x, sets).astype(np.float64))
-    metrics = [evaluation.score(tt, y, out, model.classes) for out in observed]
+    observed = _pooled(parts, len(ids), lambda m, x: m.unscale_outputs(masked_outputs(m.network, x, sets)
+                                                                        .astype(np.float64)))
+    metrics = [evaluation.score(tt, y, out, ref.classes) for out in observed]
     prim = np.array([m[primary] for m in metrics])
     sec = np.array([m[secondary] for m in metrics])
     prim_fast = _primary_rows(tt, y, observed)
 
     rng = np.random.default_rng(seed)
     sizes = np.array([s.size for s in sets])
-    randoms = random_gene_sets(len(model.genes), sizes, n_random, rng)
+    randoms = random_gene_sets(len(ref.genes), sizes, n_random, rng)
     null: dict[int, np.ndarray] = {}
     for size, rsets in randoms.items():
-        rout = model.unscale_outputs(masked_outputs(net, x, rsets).astype(np.float64))
+        rout = _pooled(parts, len(ids), lambda m, x: m.unscale_outputs(masked_outputs(m.network, x, rsets)
+                                                                        .astype(np.float64)))
         null[size] = _primary_rows(tt, y, rout)
-    log.info("%s: masked %d sets and %d random sets (%d sizes) over %d patients", collection, len(sets),
-             n_random * len(randoms), len(randoms), len(ids))
+    mode = "out-of-fold" if folds is not None else "single model"
+    log.info("%s: masked %d sets and %d random sets (%d sizes) over %d patients (%s, %d model(s))", collection,
+             len(sets), n_random * len(randoms), len(randoms), len(ids), mode, len(parts))
 
     null_mean = np.array([np.nanmean(null[s]) if np.isfinite(null[s]).any() else np.nan for s in sizes])
     null_sd = np.array([np.nanstd(null[s], ddof=1) if np.isfinite(null[s]).sum() > 1 else np.nan for s in sizes])
@@ -427,8 +436,52 @@ def gene_masking(model: FittedModel, expression: pd.DataFrame, y_true: pd.Series
     df = df.drop(columns="_key").reset_index(drop=True)
     df["rank"] = np.arange(1, len(df) + 1)
     df.attrs.update(full_score=full, target_type=tt, primary_metric=primary, secondary_metric=secondary,
-                    n_patients=int(len(ids)), n_random=int(n_random))
+                    n_patients=int(len(ids)), n_random=int(n_random), mode=mode)
     return df
+
+
+def _masking_parts(model: FittedModel | Mapping[int, FittedModel], expression: pd.DataFrame, y_true: pd.Series,
+                   folds: pd.DataFrame | None) -> tuple[list[tuple[FittedModel, np.ndarray, np.ndarray]],
+                                                        pd.Index, np.ndarray, FittedModel]:
+    """(model, scaled rows, positions in the joined patient order) per part, the joined IDs and truth."""
+    if folds is None:
+        if not isinstance(model, FittedModel):
+            raise TypeError("several fold models need `folds` (a split table with columns patient, fold)")
+        ids, y = _join(model, expression, y_true)
+        return [(model, model.scaled(expression.loc[ids]), np.arange(len(ids)))], ids, y, model
+    if isinstance(model, FittedModel):
+        raise TypeError("out-of-fold masking needs one model per fold (a mapping fold -> model)")
+    fold_of = folds.set_index("patient")["fold"]
+    missing = sorted(set(fold_of.unique()) - set(model))
+    if missing:
+        raise ValueError(f"no model for folds {missing}")
+    ref = model[next(iter(model))]
+    for k, m in model.items():
+        if m.genes != ref.genes or m.target_type != ref.target_type or m.classes != ref.classes:
+            raise ValueError(f"fold {k} model differs from fold {next(iter(model))}'s in genes, type or classes")
+    ids, y = _join(ref, expression.loc[expression.index.intersection(fold_of.index, sort=False)], y_true)
+    dropped = fold_of.index.difference(ids)
+    if len(dropped):
+        log.info("%d patients of the split file lack expression or truth and are not scored", len(dropped))
+    assigned = fold_of.loc[ids].to_numpy()
+    parts = []
+    for k in sorted(model):
+        pos = np.flatnonzero(assigned == k)
+        if pos.size:
+            parts.append((model[k], model[k].scaled(expression.loc[ids[pos]]), pos))
+    return parts, ids, y, ref
+
+
+def _pooled(parts: Sequence[tuple[FittedModel, np.ndarray, np.ndarray]], n: int,
+            fn: Callable[[FittedModel, np.ndarray], np.ndarray]) -> np.ndarray:
+    """Apply ``fn(model, x) -> (n_sets, n_part, C)`` per part and put the rows back in patient order."""
+    out = None
+    for model, x, pos in parts:
+        res = fn(model, x)
+        if out is None:
+            out = np.empty((res.shape[0], n, res.shape[2]), dtype=np.float64)
+        out[:, pos, :] = res
+    return out
 
 
 def masked_class_probabilities(model: FittedModel, expression: pd.DataFrame,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -147,7 +147,11 @@ class FittedModel:
         return out
 
     def save(self, path: str | os.PathLike) -> None:
-        blob = {
+        with atomic_path(path) as tmp:
+            torch.save(self.to_blob(), tmp)
+
+    def to_blob(self) -> dict:
+        return {
             "state_dict": self.network.state_dict(),
             "genes": self.genes,
             "scaler_mean": self.scaler.mean,
@@ -160,12 +164,13 @@ class FittedModel:
             "info": self.info,
             "frozen_layers": getattr(self.network, "frozen_layers", 0),
         }
-        with atomic_path(path) as tmp:
-            torch.save(blob, tmp)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "FittedModel":
-        blob = torch.load(path, map_location="cpu", weights_only=False)
+        return cls.from_blob(torch.load(path, map_location="cpu", weights_only=False))
+
+    @classmethod
+    def from_blob(cls, blob: dict) -> "FittedModel":
         arch = blob["arch"]
         net = build_target_net(len(blob["genes"]), arch, n_outputs_for(blob["target_type"], blob["classes"]))
         net.load_state_dict(blob["state_dict"])
@@ -184,3 +189,14 @@ def n_outputs_for(target_type: str, classes: Sequence[str]) -> int:
 def build_target_net(n_genes: int, arch: dict, n_outputs: int) -> TargetNet:
     return TargetNet(n_genes, arch["hidden"], n_outputs, activation=arch.get("activation", "tanh"),
                      dropout=arch.get("dropout", 0.0), batch_norm=arch.get("batch_norm", True))
+
+
+def save_fold_models(models: Mapping[int, FittedModel], path: str | os.PathLike) -> None:
+    """Save the outer-fold models of one target in one file (fold -> model)."""
+    with atomic_path(path) as tmp:
+        torch.save({int(k): m.to_blob() for k, m in models.items()}, tmp)
+
+
+def load_fold_models(path: str | os.PathLike) -> dict[int, FittedModel]:
+    blobs = torch.load(path, map_location="cpu", weights_only=False)
+    return {int(k): FittedModel.from_blob(b) for k, b in blobs.items()}

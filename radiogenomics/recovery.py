@@ -14,7 +14,8 @@ def driver_ranks(truth: Mapping[str, Any], masking: Mapping[str, pd.DataFrame],
                  enrichment: Mapping[str, pd.DataFrame] | None = None) -> pd.DataFrame:
     """One row per (trait, planted driver program): its rank in the trait network's masking table
     (1 = the set whose genes alone best preserve the prediction) and in the saliency-GSEA summary
-    (1 = enriched in the most patients). Traits absent from ``masking`` are skipped."""
+    (1 = enriched in the most patients, ties broken by mean NES). Traits absent from ``masking``
+    are skipped."""
     rows = []
     for target, spec in truth["traits"].items():
         if target not in masking:
@@ -23,9 +24,9 @@ def driver_ranks(truth: Mapping[str, Any], masking: Mapping[str, pd.DataFrame],
         metric = next(m for m in PRIMARY_METRIC.values() if m in table.columns)
         summary = None
         if enrichment is not None and target in enrichment:
-            summary = enrichment[target].reset_index(drop=True)
-            summary["enrichment_rank"] = summary["n_enriched"].rank(ascending=False, method="min").astype(int)
-            summary = summary.set_index("set")
+            # 1 = enriched in the most patients; ties (e.g. none enriched) broken by mean NES
+            summary = enrichment[target].sort_values(["n_enriched", "mean_nes"], ascending=False, kind="stable")
+            summary = summary.reset_index(drop=True).assign(enrichment_rank=lambda d: d.index + 1).set_index("set")
         for driver in spec["drivers"]:
             row = {"target": target, "driver": driver, "rule": spec.get("rule", ""), "n_sets": len(table),
                    "masking_rank": np.nan, "masking_metric": metric, "masking_value": np.nan,

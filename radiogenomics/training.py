@@ -241,8 +241,8 @@ def output_columns(target_type: str, classes: list[str]) -> list[str]:
 
 def cross_validate(expression: pd.DataFrame, y: pd.Series, folds: pd.DataFrame, target_type: str, classes: list[str],
                    arch: Mapping[str, Any], cfg: TrainingConfig, seed: int, *, encoder: Encoder | None = None,
-                   target: str = "") -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Outer K-fold CV from a split file: (out-of-fold predictions, per-fold scores).
+                   target: str = "") -> tuple[pd.DataFrame, pd.DataFrame, dict[int, FittedModel]]:
+    """Outer K-fold CV from a split file: (out-of-fold predictions, per-fold scores, fold -> model).
 
     Joins by patient ID: split-file patients without expression or a target
     value are an error, never silently dropped.
@@ -255,7 +255,7 @@ def cross_validate(expression: pd.DataFrame, y: pd.Series, folds: pd.DataFrame, 
     extra = y.index.difference(folds.index)
     if len(extra):
         log.warning("%s: %d patients with a target value are not in the split file and are not used", target, len(extra))
-    pred_rows, score_rows = [], []
+    pred_rows, score_rows, models = [], [], {}
     cols = output_columns(target_type, classes)
     for k in sorted(folds.unique()):
         test = folds.index[folds == k].sort_values()
@@ -263,6 +263,7 @@ def cross_validate(expression: pd.DataFrame, y: pd.Series, folds: pd.DataFrame, 
         fold_seed = seed + 1000 * (int(k) + 1)
         model = fit_network(expression, y.loc[train], target_type, classes, arch, cfg, fold_seed, encoder=encoder,
                             target=target, label=f"{target} fold {k}")
+        models[int(k)] = model
         out = model.outputs(model.scaled(expression.loc[test]))
         s = evaluation.score(target_type, y.loc[test].to_numpy(), out, classes)
         log.info("%s fold %d: n_train %d, n_test %d, best epoch %d, %s", target, k, len(train), len(test),
@@ -275,7 +276,7 @@ def cross_validate(expression: pd.DataFrame, y: pd.Series, folds: pd.DataFrame, 
         pred_rows.append(pred)
     predictions = pd.concat(pred_rows).sort_index()
     predictions.index.name = "patient"
-    return predictions.reset_index(), pd.DataFrame(score_rows)
+    return predictions.reset_index(), pd.DataFrame(score_rows), models
 
 
 def final_epochs(scores: pd.DataFrame) -> int:

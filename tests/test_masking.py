@@ -349,3 +349,38 @@ def test_study_sized_network_single_genes_exact():
     x = rng.normal(size=(60, 2000)).astype(np.float32)
     sets = [np.array([g]) for g in rng.choice(2000, 40, replace=False)]
     assert np.abs(masked_outputs(net, x, sets) - naive_masked(net, x, sets)).max() <= 1e-5
+
+
+def test_out_of_fold_masking_pools_each_fold_models_held_out_predictions():
+    rng = np.random.default_rng(11)
+    model, expression, y, sets = planted_model(rng)
+    fold_models = {}
+    for k in range(3):
+        m = FittedModel(network=random_net(n_genes=200, hidden=(16, 8), n_out=1, seed=20 + k), genes=model.genes,
+                        scaler=Scaler.fit(expression.to_numpy()[k::3]), target="t", target_type="binary",
+                        classes=["no", "yes"], arch={"hidden": [16, 8]})
+        fold_models[k] = m
+    folds = pd.DataFrame({"patient": expression.index, "fold": np.arange(len(expression)) % 3})
+    df = gene_masking(fold_models, expression, y, sets, folds=folds, n_random=10).set_index("set")
+    assert df.attrs["mode"] == "out-of-fold"
+    idx = {g: i for i, g in enumerate(model.genes)}
+    for name, genes in sets.items():
+        pooled = np.empty((len(expression), 1))
+        for k, m in fold_models.items():
+            rows = np.flatnonzero(folds["fold"].to_numpy() == k)
+            pooled[rows] = naive_masked(m.network, m.scaled(expression.iloc[rows]), [[idx[g] for g in genes]])[0]
+        s = evaluation.score("binary", y.loc[expression.index], pooled)
+        assert df.loc[name, "auc"] == pytest.approx(s["auc"], abs=1e-9)
+    # shuffled split-table rows give the same table
+    df2 = gene_masking(fold_models, expression, y, sets, folds=folds.sample(frac=1, random_state=0), n_random=10)
+    pd.testing.assert_frame_equal(df.reset_index(), df2)
+
+
+def test_out_of_fold_masking_needs_a_model_per_fold():
+    rng = np.random.default_rng(12)
+    model, expression, y, sets = planted_model(rng)
+    folds = pd.DataFrame({"patient": expression.index, "fold": np.arange(len(expression)) % 2})
+    with pytest.raises(ValueError, match="no model for folds"):
+        gene_masking({0: model}, expression, y, sets, folds=folds)
+    with pytest.raises(TypeError):
+        gene_masking(model, expression, y, sets, folds=folds)

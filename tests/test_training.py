@@ -31,7 +31,7 @@ def test_cross_validation_learns_each_target_type(kind):
     y = {"binary": b, "multiclass": m, "continuous": c}[kind]
     classes = {"binary": ["neg", "pos"], "multiclass": ["q1", "q2", "q3", "q4"], "continuous": []}[kind]
     folds = cohorts.make_folds(y, kind, 4, seed=1)
-    pred, scores = training.cross_validate(expr, y, folds, kind, classes, ARCH, CFG, seed=1, target=kind)
+    pred, scores, _ = training.cross_validate(expr, y, folds, kind, classes, ARCH, CFG, seed=1, target=kind)
     metric = evaluation.PRIMARY_METRIC[kind]
     floor = {"binary": 0.8, "multiclass": 0.75, "continuous": 0.6}[kind]
     assert scores[metric].mean() > floor, scores
@@ -42,10 +42,10 @@ def test_cross_validation_learns_each_target_type(kind):
 def test_same_seed_same_numbers_on_cpu():
     expr, b, _, _ = program_cohort()
     folds = cohorts.make_folds(b, "binary", 3, seed=1)
-    p1, s1 = training.cross_validate(expr, b, folds, "binary", ["n", "p"], ARCH, CFG, seed=5)
-    p2, s2 = training.cross_validate(expr, b, folds, "binary", ["n", "p"], ARCH, CFG, seed=5)
+    p1, s1, _ = training.cross_validate(expr, b, folds, "binary", ["n", "p"], ARCH, CFG, seed=5)
+    p2, s2, _ = training.cross_validate(expr, b, folds, "binary", ["n", "p"], ARCH, CFG, seed=5)
     pd.testing.assert_frame_equal(p1, p2)
-    p3, _ = training.cross_validate(expr, b, folds, "binary", ["n", "p"], ARCH, CFG, seed=6)
+    p3, _, _ = training.cross_validate(expr, b, folds, "binary", ["n", "p"], ARCH, CFG, seed=6)
     assert not np.allclose(p1["logit"], p3["logit"])
 
 
@@ -120,3 +120,15 @@ def test_unknown_setting_and_optimizer():
         training.TrainingConfig.from_dict({"learning_rate": 1})
     with pytest.raises(ValueError, match="unknown optimizer"):
         training._optimizer([torch.nn.Parameter(torch.zeros(1))], training.TrainingConfig(optimizer="lbfgs"))
+
+
+def test_fold_models_reproduce_out_of_fold_predictions(tmp_path):
+    expr, b, _, _ = program_cohort(n=80)
+    folds = cohorts.make_folds(b, "binary", 2, seed=1)
+    pred, _, models = training.cross_validate(expr, b, folds, "binary", ["n", "p"], ARCH, CFG, seed=3)
+    nets.save_fold_models(models, tmp_path / "cv.pt")
+    loaded = nets.load_fold_models(tmp_path / "cv.pt")
+    assert sorted(loaded) == [0, 1]
+    for k, m in loaded.items():
+        part = pred[pred["fold"] == k]
+        np.testing.assert_allclose(m.outputs(m.scaled(expr.loc[part["patient"]]))[:, 0], part["logit"], atol=1e-6)

@@ -125,3 +125,10 @@ def encoder_input(wildcards):
     if config["autoencoder"]["enabled"] and config["network"]["transfer"]:
         return {"encoder": rules.train_autoencoder.output.model}
     return {}
+
+
+def masking_models(wildcards):
+    """Out-of-fold masking reads the outer-fold models and the split file; `final` reads the refit model."""
+    if config["masking"]["mode"] == "out_of_fold":
+        return {"fold_models": rules.train_network.output.fold_models, "folds": rules.make_splits.output.folds}
+    return {"model": rules.train_network.output.model}

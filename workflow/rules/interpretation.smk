@@ -3,7 +3,7 @@
 
 rule gene_masking:
     input:
-        model=rules.train_network.output.model,
+        unpack(masking_models),
         expression=rules.ingest_expression.output.expression,
         targets=rules.build_targets.output.targets,
         gene_sets=rules.ingest_gene_sets.output.gene_sets,
@@ -11,6 +11,7 @@ rule gene_masking:
         table=f"{R}/masking/{{target}}/{{collection}}.tsv",
     params:
         n_random=config["masking"]["n_random"],
+        mode=config["masking"]["mode"],
         seed=config["seed"],
     threads: torch_threads()
     log:

@@ -35,6 +35,7 @@ rule train_network:
         folds=rules.make_splits.output.folds,
     output:
         model=f"{R}/models/{{target}}/final.pt",
+        fold_models=f"{R}/models/{{target}}/cv_models.pt",
         predictions=f"{R}/evaluation/{{target}}/cv_predictions.tsv",
         scores=f"{R}/evaluation/{{target}}/cv_scores.tsv",
     params:

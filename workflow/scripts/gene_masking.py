@@ -1,4 +1,8 @@
-"""Gene masking of one network with one gene-set collection, against matched-size random sets."""
+"""Gene masking of one network with one gene-set collection, against matched-size random sets.
+
+Mode out_of_fold: each outer-fold model predicts its held-out patients; mode final: the refit model
+predicts all of the target's patients (the study's approach).
+"""
 
 import _common
 
@@ -6,16 +10,22 @@ log = _common.start(snakemake, "gene_masking")  # noqa: F821
 
 import pandas as pd  # noqa: E402
 
-from radiogenomics import files, masking, parsers, targets  # noqa: E402
-from radiogenomics.nets import FittedModel  # noqa: E402
+from radiogenomics import cohorts, files, masking, nets, parsers, targets  # noqa: E402
 
 inp, out, params, wc = snakemake.input, snakemake.output, snakemake.params, snakemake.wildcards  # noqa: F821
-model = FittedModel.load(inp.model)
 expression = pd.read_parquet(inp.expression)
-y = targets.target_vector(pd.read_parquet(inp.targets), wc.target, model.target_type)
 gene_sets = parsers.read_gmt(inp.gene_sets)
-table = masking.gene_masking(model, expression, y, gene_sets, n_random=params.n_random, seed=params.seed)
-log.info("%s x %s: %d sets masked; unmasked score %s; top sets %s", wc.target, wc.collection, len(table),
-         table.attrs.get("full_score"), table["set"].head(5).tolist())
+if params.mode == "out_of_fold":
+    model = nets.load_fold_models(inp.fold_models)
+    folds = cohorts.read_folds(inp.folds)
+    target_type = next(iter(model.values())).target_type
+else:
+    model, folds = nets.FittedModel.load(inp.model), None
+    target_type = model.target_type
+y = targets.target_vector(pd.read_parquet(inp.targets), wc.target, target_type)
+table = masking.gene_masking(model, expression, y, gene_sets, folds=folds, n_random=params.n_random,
+                             seed=params.seed, collection=wc.collection)
+log.info("%s x %s (%s): %d sets masked; unmasked score %s; top sets %s", wc.target, wc.collection, params.mode,
+         len(table), table.attrs.get("full_score"), table["set"].head(5).tolist())
 table.attrs = {}
 files.write_table(table, out.table)
