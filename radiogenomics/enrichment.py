@@ -37,7 +37,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .masking import benjamini_hochberg
+from .stats import benjamini_hochberg
 
 log = logging.getLogger(__name__)
 

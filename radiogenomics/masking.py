@@ -32,6 +32,7 @@ from torch import nn
 
 from . import evaluation
 from .nets import FittedModel, TargetNet
+from .stats import benjamini_hochberg
 
 log = logging.getLogger(__name__)
 
@@ -239,23 +240,6 @@ def random_gene_sets(n_genes: int, sizes: Sequence[int], n_random: int,
         out[size] = [np.sort(rng.choice(n_genes, size=size, replace=False)) for _ in range(n_random)]
     return out
 
-
-def benjamini_hochberg(p: Sequence[float] | np.ndarray) -> np.ndarray:
-    """Benjamini-Hochberg adjusted p-values (monotone in p, at most 1); NaN stays NaN and is not counted."""
-    p = np.asarray(p, dtype=np.float64)
-    q = np.full(p.shape, np.nan)
-    ok = np.isfinite(p)
-    m = int(ok.sum())
-    if m == 0:
-        return q
-    pv = p[ok]
-    order = np.argsort(pv, kind="stable")
-    adj = pv[order] * m / np.arange(1, m + 1)
-    adj = np.minimum.accumulate(adj[::-1])[::-1]
-    res = np.empty(m)
-    res[order] = np.minimum(adj, 1.0)
-    q[ok] = res
-    return q
 
 
 def _roc_auc_rows(y: np.ndarray, scores: np.ndarray) -> np.ndarray:

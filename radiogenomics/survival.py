@@ -23,6 +23,7 @@ from lifelines.statistics import multivariate_logrank_test
 from lifelines.utils import median_survival_times
 
 from .files import InputError, log_dropped
+from .stats import benjamini_hochberg
 
 log = logging.getLogger(__name__)
 
@@ -340,24 +341,6 @@ def logrank(endpoint: pd.DataFrame, groups: pd.Series) -> dict:
     """
     return _logrank_joined(join_groups(endpoint, groups))
 
-
-def benjamini_hochberg(p_values: Sequence[float] | np.ndarray | pd.Series) -> np.ndarray:
-    """Benjamini–Hochberg adjusted p-values (FDR); NaN entries stay NaN and do not count."""
-    p = np.asarray(p_values, dtype=float)
-    out = np.full(p.shape, np.nan)
-    ok = np.isfinite(p)
-    m = int(ok.sum())
-    if m == 0:
-        return out
-    pv = p[ok]
-    order = np.argsort(pv, kind="mergesort")
-    ranked = pv[order] * m / np.arange(1, m + 1)
-    adjusted = np.minimum.accumulate(ranked[::-1])[::-1]
-    adjusted = np.clip(adjusted, 0.0, 1.0)
-    res = np.empty(m)
-    res[order] = adjusted
-    out[ok] = res
-    return out
 
 
 def logrank_table(endpoint: pd.DataFrame, targets: pd.DataFrame, columns: list[str]) -> pd.DataFrame:

@@ -153,7 +153,7 @@ def test_determinism_and_input_forms():
 
 
 def test_fdr_within_each_ranking():
-    from radiogenomics.masking import benjamini_hochberg
+    from radiogenomics.stats import benjamini_hochberg
 
     rng = np.random.default_rng(7)
     genes = genes_(400)

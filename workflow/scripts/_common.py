@@ -15,20 +15,12 @@ from radiogenomics import logs  # noqa: E402
 def start(snakemake, name: str):
     """Log to ``snakemake.log[0]``; set torch's thread count from the rule's ``threads``."""
     logger = logs.setup(snakemake.log[0] if len(snakemake.log) else None).getChild(name)
-    if "torch" in sys.modules or name in TORCH_SCRIPTS:
+    if name in TORCH_SCRIPTS:
         import torch
 
         torch.set_num_threads(max(1, int(snakemake.threads)))
     logger.info("rule %s: inputs %s", snakemake.rule, dict(snakemake.input.items()))
     return logger
-
-
-def device(snakemake):
-    """CUDA when the job was given a GPU (resources.gpu > 0) and one is visible, else CPU."""
-    import torch
-
-    want = int(getattr(snakemake.resources, "gpu", 0) or 0)
-    return torch.device("cuda") if want > 0 and torch.cuda.is_available() else torch.device("cpu")
 
 
 TORCH_SCRIPTS = {"train_autoencoder", "train_network", "gene_masking", "gene_saliency"}
