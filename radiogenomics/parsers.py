@@ -35,7 +35,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator, Mapping, Sequence
+from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -335,6 +335,35 @@ def read_expression_matrix(path: PathLike) -> tuple[pd.DataFrame, pd.DataFrame]:
 # --------------------------------------------------------------------------- VASARI
 
 
+def _patient_rows(reader, path: Path, *, n_fields: int, separator: str,
+                  patient_of: Callable[[list[str], int], str], id_column: str | None,
+                  what: str) -> Iterator[tuple[str, list[str]]]:
+    """Yield (patient, record) per data row of a one-row-per-patient table.
+
+    Blank lines are skipped (and counted in the log); a row with the wrong number of fields or a
+    patient seen before is an InputError naming the row(s).
+    """
+    row_of: dict[str, int] = {}
+    blank = 0
+    for record in reader:
+        line = reader.line_num
+        if not record or all(not c.strip() for c in record):
+            blank += 1
+            continue
+        if len(record) != n_fields:
+            raise InputError(path, f"expected {n_fields} {separator}-separated fields as in the header, "
+                                   f"found {len(record)}", row=line)
+        patient = patient_of(record, line)
+        if patient in row_of:
+            raise InputError(path, f"duplicated patient {patient} in rows {row_of[patient]} and {line}; "
+                                   f"expected one {what} per patient", row=f"{row_of[patient]} and {line}",
+                             column=id_column)
+        row_of[patient] = line
+        yield patient, record
+    if blank:
+        log.info("%s: skipped %d blank line(s)", path, blank)
+
+
 def read_vasari(path: PathLike) -> pd.DataFrame:
     """Read the VASARI annotation CSV.
 
@@ -366,27 +395,15 @@ def read_vasari(path: PathLike) -> pd.DataFrame:
                                    f"{len(header)} field(s)", row=1)
         columns = [c.strip() for c in header[1:]]
         _check_unique_header(columns, path, row=1, what="column name", first_column=2)
+        id_column = header[0] or "patient ID (first column)"
         records: list[list[object]] = []
         patients: list[str] = []
-        row_of: dict[str, int] = {}
-        blank = 0
-        for record in reader:
-            line = reader.line_num
-            if not record or all(not c.strip() for c in record):
-                blank += 1
-                continue
-            if len(record) != len(header):
-                raise InputError(path, f"expected {len(header)} comma-separated fields as in the header, "
-                                       f"found {len(record)}", row=line)
-            patient = _patient_from_id(record[0], path, row=line, column=header[0] or "patient ID (first column)")
-            if patient in row_of:
-                raise InputError(path, f"duplicated patient {patient} in rows {row_of[patient]} and {line}; "
-                                       "expected one annotation per patient", row=f"{row_of[patient]} and {line}")
-            row_of[patient] = line
+        rows = _patient_rows(reader, path, n_fields=len(header), separator="comma",
+                             patient_of=lambda rec, line: _patient_from_id(rec[0], path, row=line, column=id_column),
+                             id_column=None, what="annotation")
+        for patient, record in rows:
             patients.append(patient)
             records.append([np.nan if c.strip() in ("", "NA") else c for c in record[1:]])
-    if blank:
-        log.info("%s: skipped %d blank line(s)", path, blank)
     if not records:
         raise InputError(path, "no data rows after the header row")
     df = pd.DataFrame(records, columns=columns, index=pd.Index(patients, name="patient"), dtype=object)
@@ -438,26 +455,18 @@ def read_clinical_biotab(path: PathLike) -> pd.DataFrame:
         id_pos = names.index("bcr_patient_barcode")
         records: list[list[object]] = []
         patients: list[str] = []
-        row_of: dict[str, int] = {}
-        blank = 0
-        for record in reader:
-            line = reader.line_num
-            if not record or all(not c.strip() for c in record):
-                blank += 1
-                continue
-            if len(record) != len(names):
-                raise InputError(path, f"expected {len(names)} tab-separated fields as in the header, found "
-                                       f"{len(record)}", row=line)
+
+        def biotab_patient(record: list[str], line: int) -> str:
             raw_id = record[id_pos].strip()
             if _PATIENT_RE.match(raw_id) is None:
                 raise InputError(path, f"{raw_id!r} is not a TCGA patient barcode; expected e.g. 'TCGA-02-0003'",
                                  row=line, column="bcr_patient_barcode")
-            if raw_id in row_of:
-                raise InputError(path, f"duplicated patient {raw_id} in rows {row_of[raw_id]} and {line}; expected "
-                                       "one row per patient", row=f"{row_of[raw_id]} and {line}",
-                                 column="bcr_patient_barcode")
-            row_of[raw_id] = line
-            patients.append(raw_id)
+            return raw_id
+
+        rows = _patient_rows(reader, path, n_fields=len(names), separator="tab", patient_of=biotab_patient,
+                             id_column="bcr_patient_barcode", what="row")
+        for patient, record in rows:
+            patients.append(patient)
             values: list[object] = []
             for j, cell in enumerate(record):
                 if j == id_pos:
@@ -465,8 +474,6 @@ def read_clinical_biotab(path: PathLike) -> pd.DataFrame:
                 text = cell.strip()
                 values.append(np.nan if text == "" or _BRACKETED_RE.match(text) else text)
             records.append(values)
-    if blank:
-        log.info("%s: skipped %d blank line(s)", path, blank)
     columns = [c for j, c in enumerate(names) if j != id_pos]
     df = pd.DataFrame(records, columns=columns, index=pd.Index(patients, name="patient"), dtype=object)
     log.info("%s: clinical table for %d patients, %d columns", path, len(df), df.shape[1])
