@@ -1,5 +1,5 @@
 # Two commands: `make run` (default workflow on the simulated cohort) and `make test` (full test suite).
-PYTHON ?= python3.11
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 CORES  ?= $(shell nproc)

@@ -29,8 +29,9 @@ def test_lint_is_clean():
     assert "Congratulations" in res.stdout + res.stderr
 
 
-def test_default_config_dry_run():
-    res = snakemake("--dry-run", "--cores", "2", "--quiet", "rules")
+def test_default_config_dry_run(tmp_path):
+    res = snakemake("--directory", str(tmp_path), "--configfile", str(REPO / "config" / "config.yaml"),
+                    "--dry-run", "--cores", "2", "--quiet", "rules")
     assert res.returncode == 0, res.stderr
     out = res.stdout + res.stderr
     for rule, count in [("train_network", 7), ("gene_masking", 21), ("saliency_enrichment", 21), ("km_figure", 7)]:
