@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
-CONDA_NAME = {"pytorch": "torch"}  # conda-forge name -> PyPI name
+CONDA_NAME = {"pytorch": "torch", "py-xgboost-cpu": "xgboost-cpu"}  # conda-forge name -> PyPI name
 
 
 def pip_pins():

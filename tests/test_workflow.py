@@ -127,3 +127,32 @@ def test_rerun_is_a_no_op(tiny_run):
     res = snakemake("--directory", str(tiny_run.parent), "--configfile", str(TINY), "--cores", "1", "--dry-run")
     assert res.returncode == 0, res.stderr
     assert "Nothing to be done" in res.stdout + res.stderr
+
+
+@pytest.mark.workflow
+@pytest.mark.realdata
+def test_real_tcga_gbm_config_runs_subtype_validation(real_data_dir, tmp_path):
+    """config/tcga_gbm.yaml on the public tables: subtype network, masking, GSEA and survival by subtype."""
+    import yaml
+
+    cfg = yaml.safe_load((REPO / "config" / "tcga_gbm.yaml").read_text())
+    for key, value in cfg["inputs"].items():
+        if isinstance(value, str):
+            cfg["inputs"][key] = value if key.endswith("_format") else str(real_data_dir / Path(value).name)
+    cfg["inputs"]["gene_sets"] = {k: str(real_data_dir / Path(v).name) for k, v in cfg["inputs"]["gene_sets"].items()}
+    cfg["results"] = "results"
+    cfg["masking"]["n_random"] = 100
+    cfg["enrichment"]["n_perm"] = 200
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg))
+    res = snakemake("--directory", str(tmp_path), "--configfile", str(tmp_path / "config.yaml"), "--cores", "2",
+                    timeout=900)
+    assert res.returncode == 0, res.stderr[-5000:]
+    r = tmp_path / "results"
+    scores = pd.read_csv(r / "evaluation" / "cv_scores.tsv", sep="\t")
+    assert scores["target"].unique().tolist() == ["subtype"] and scores["metric_value"].mean() > 0.9
+    masking = pd.read_csv(r / "masking" / "subtype" / "verhaak.tsv", sep="\t")
+    assert sorted(masking["set"]) == ["Classical", "Mesenchymal", "Neural", "Proneural"]
+    lr = pd.read_csv(r / "survival" / "logrank.tsv", sep="\t")
+    assert lr.loc[0, "n"] > 150 and lr.loc[0, "n_groups"] == 4
+    for c in ("hallmark", "puchalski", "verhaak"):
+        assert (r / "figures" / f"masking_{c}.png").stat().st_size > 0

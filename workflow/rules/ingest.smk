@@ -7,6 +7,8 @@ rule ingest_expression:
     output:
         expression=f"{R}/ingest/expression.parquet",
         samples=f"{R}/ingest/expression_samples.tsv",
+    params:
+        format="xena" if SIMULATED else config["inputs"]["expression_format"],
     log:
         f"{R}/logs/ingest_expression.log",
     conda:
