@@ -89,3 +89,31 @@ def primary_scores(target_type: str, y_true: Sequence, outputs_stack: np.ndarray
         prim.append(s[PRIMARY_METRIC[target_type]])
         sec.append(s[SECONDARY_METRIC[target_type]])
     return np.asarray(prim), np.asarray(sec)
+
+
+def output_columns(target_type: str, classes: Sequence[str]) -> list[str]:
+    """Column names of raw outputs in prediction tables (binary logit, one logit per class, or the value)."""
+    if target_type == "binary":
+        return ["logit"]
+    if target_type == "multiclass":
+        return [f"logit_{c}" for c in classes]
+    return ["prediction"]
+
+
+def outer_fold_scores(predictions, target: str, target_type: str, classes: Sequence[str]):
+    """Every metric per model and outer fold from out-of-fold predictions.
+
+    ``predictions``: columns ``model``, ``fold``, ``y`` and the output columns.
+    Returns one row per (model, fold): ``target``, ``type``, ``model``,
+    ``fold``, ``n_test``, ``metric`` (the primary metric's name), ``value``
+    (its value) and every metric of :func:`score`.
+    """
+    import pandas as pd
+
+    cols = output_columns(target_type, classes)
+    rows = []
+    for (model, fold), part in predictions.groupby(["model", "fold"], sort=True):
+        s = score(target_type, part["y"].to_numpy(), part[cols].to_numpy(dtype=np.float64), classes)
+        rows.append({"target": target, "type": target_type, "model": model, "fold": int(fold), "n_test": len(part),
+                     "metric": PRIMARY_METRIC[target_type], "value": s[PRIMARY_METRIC[target_type]], **s})
+    return pd.DataFrame(rows)

@@ -78,6 +78,11 @@ def write_text(text: str, path: str | os.PathLike) -> None:
         tmp.write_text(text)
 
 
+def json_dumps(obj: Any) -> str:
+    """Compact JSON (numpy scalars and arrays allowed), e.g. for a table cell."""
+    return json.dumps(obj, sort_keys=True, default=_json_default)
+
+
 def write_json(obj: Any, path: str | os.PathLike) -> None:
     write_text(json.dumps(obj, indent=2, sort_keys=False, default=_json_default) + "\n", path)
 

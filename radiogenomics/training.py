@@ -13,7 +13,7 @@ import logging
 import math
 import random
 from dataclasses import dataclass, fields
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 import numpy as np
 import pandas as pd
@@ -80,20 +80,19 @@ def _batches(n: int, batch_size: int, gen: torch.Generator) -> list[torch.Tensor
     return chunks
 
 
-def _train_loop(model: nn.Module, loss_fn, x_tr: torch.Tensor, y_tr: torch.Tensor, cfg: TrainingConfig, seed: int,
-                x_va: torch.Tensor | None = None, y_va: torch.Tensor | None = None,
-                epochs: int | None = None, label: str = "") -> dict[str, Any]:
-    """Mini-batch training; early stopping on the validation loss when a validation set is given.
+def epoch_steps(model: nn.Module, loss_fn, x_tr: torch.Tensor, y_tr: torch.Tensor, cfg: TrainingConfig,
+                seed: int) -> Iterator[float]:
+    """Endless mini-batch training, one epoch per ``next()``: yields the epoch's mean training loss.
 
-    Returns the history and the best epoch (1-based); the model is left with the best weights.
+    The batch order comes from a generator seeded with ``seed``; the
+    optimizer is built once. The model is left in training mode; callers
+    that evaluate between epochs switch it to ``eval()`` themselves (the next
+    epoch switches it back). :func:`_train_loop` and the per-epoch model
+    selection of :mod:`radiogenomics.selection` both train through this.
     """
     gen = torch.Generator().manual_seed(seed)
     opt = _optimizer(model.parameters(), cfg)
-    max_epochs = epochs if epochs is not None else cfg.max_epochs
-    history: list[dict[str, float]] = []
-    best = (math.inf, 0, None)
-    since_best = 0
-    for epoch in range(1, max_epochs + 1):
+    while True:
         model.train()
         total, count = 0.0, 0
         for idx in _batches(len(x_tr), cfg.batch_size, gen):
@@ -103,7 +102,23 @@ def _train_loop(model: nn.Module, loss_fn, x_tr: torch.Tensor, y_tr: torch.Tenso
             opt.step()
             total += float(loss.detach()) * len(idx)
             count += len(idx)
-        row = {"epoch": epoch, "train_loss": total / max(count, 1)}
+        yield total / max(count, 1)
+
+
+def _train_loop(model: nn.Module, loss_fn, x_tr: torch.Tensor, y_tr: torch.Tensor, cfg: TrainingConfig, seed: int,
+                x_va: torch.Tensor | None = None, y_va: torch.Tensor | None = None,
+                epochs: int | None = None, label: str = "") -> dict[str, Any]:
+    """Mini-batch training; early stopping on the validation loss when a validation set is given.
+
+    Returns the history and the best epoch (1-based); the model is left with the best weights.
+    """
+    steps = epoch_steps(model, loss_fn, x_tr, y_tr, cfg, seed)
+    max_epochs = epochs if epochs is not None else cfg.max_epochs
+    history: list[dict[str, float]] = []
+    best = (math.inf, 0, None)
+    since_best = 0
+    for epoch in range(1, max_epochs + 1):
+        row = {"epoch": epoch, "train_loss": next(steps)}
         if x_va is not None:
             model.eval()
             with torch.no_grad():
@@ -204,8 +219,52 @@ def fit_network(expression: pd.DataFrame, y: pd.Series, target_type: str, classe
         tr_idx, va_idx = inner_split(y, target_type, cfg.val_fraction, seed)
     else:
         tr_idx, va_idx = patients, pd.Index([])
-    x_fit = expression.loc[patients].to_numpy(dtype=np.float32)
-    scaler = Scaler.fit(x_fit)
+    prep = prepare_network(expression, y, target_type, classes, arch, cfg, encoder=encoder, loss_patients=tr_idx)
+    net, scaler, y_fit = prep.network, prep.scaler, prep.y_fit
+    x_tr = torch.as_tensor(scaler.transform(expression.loc[tr_idx].to_numpy()))
+    y_tr = _y_tensor(y_fit.loc[tr_idx].to_numpy(), target_type)
+    kwargs = {}
+    if len(va_idx):
+        kwargs = {"x_va": torch.as_tensor(scaler.transform(expression.loc[va_idx].to_numpy())),
+                  "y_va": _y_tensor(y_fit.loc[va_idx].to_numpy(), target_type)}
+    res = _train_loop(net, prep.loss_fn, x_tr, y_tr, cfg, seed, epochs=epochs, label=label or target, **kwargs)
+    info = {"best_epoch": res["best_epoch"], "n_train": len(tr_idx), "n_val": len(va_idx), "history": res["history"]}
+    return prep.fitted(target=target, info=info)
+
+
+@dataclass
+class PreparedNetwork:
+    """An untrained target network with its scalers and loss, built from one set of training patients."""
+
+    network: TargetNet
+    scaler: Scaler
+    target_scaler: tuple[float, float] | None
+    y_fit: pd.Series  # training targets as the loss sees them (continuous: standardised)
+    loss_fn: Any
+    genes: list[str]
+    target_type: str
+    classes: list[str]
+    arch: dict
+
+    def fitted(self, *, target: str = "", info: Mapping[str, Any] | None = None) -> FittedModel:
+        return FittedModel(network=self.network, genes=self.genes, scaler=self.scaler, target=target,
+                           target_type=self.target_type, classes=self.classes, arch=self.arch,
+                           target_scaler=self.target_scaler, info=dict(info or {}))
+
+
+def prepare_network(expression: pd.DataFrame, y: pd.Series, target_type: str, classes: list[str],
+                    arch: Mapping[str, Any], cfg: TrainingConfig, *, encoder: Encoder | None = None,
+                    loss_patients: pd.Index | None = None) -> PreparedNetwork:
+    """Build the network for the patients of ``y`` (sorted by ID): the gene scaler and the target
+    scaler (continuous targets) come from them, the class weights of the loss from ``loss_patients``
+    (default: all of them). The encoder is transferred when given and ``cfg.transfer`` is set.
+
+    Initial weights come from torch's global generator: call :func:`set_seed` first.
+    """
+    y = y.sort_index()
+    patients = y.index
+    loss_patients = patients if loss_patients is None else loss_patients
+    scaler = Scaler.fit(expression.loc[patients].to_numpy(dtype=np.float32))
     y_np = y.to_numpy()
     target_scaler = None
     if target_type == "continuous":
@@ -217,26 +276,18 @@ def fit_network(expression: pd.DataFrame, y: pd.Series, target_type: str, classe
     net = build_target_net(expression.shape[1], arch, n_out)
     if encoder is not None and cfg.transfer:
         net.transfer_encoder(encoder, cfg.freeze_layers)
-    x_tr = torch.as_tensor(scaler.transform(expression.loc[tr_idx].to_numpy()))
-    y_tr = _y_tensor(y_fit.loc[tr_idx].to_numpy(), target_type)
-    loss_fn = _loss_fn(target_type, y_fit.loc[tr_idx].to_numpy(), n_out, cfg.class_weight)
-    kwargs = {}
-    if len(va_idx):
-        kwargs = {"x_va": torch.as_tensor(scaler.transform(expression.loc[va_idx].to_numpy())),
-                  "y_va": _y_tensor(y_fit.loc[va_idx].to_numpy(), target_type)}
-    res = _train_loop(net, loss_fn, x_tr, y_tr, cfg, seed, epochs=epochs, label=label or target, **kwargs)
-    info = {"best_epoch": res["best_epoch"], "n_train": len(tr_idx), "n_val": len(va_idx), "history": res["history"]}
-    return FittedModel(network=net, genes=list(expression.columns), scaler=scaler, target=target,
-                       target_type=target_type, classes=list(classes), arch=dict(arch),
-                       target_scaler=target_scaler, info=info)
+    loss_fn = _loss_fn(target_type, y_fit.loc[loss_patients].to_numpy(), n_out, cfg.class_weight)
+    return PreparedNetwork(network=net, scaler=scaler, target_scaler=target_scaler, y_fit=y_fit, loss_fn=loss_fn,
+                           genes=list(expression.columns), target_type=target_type, classes=list(classes),
+                           arch=dict(arch))
 
 
-def output_columns(target_type: str, classes: list[str]) -> list[str]:
-    if target_type == "binary":
-        return ["logit"]
-    if target_type == "multiclass":
-        return [f"logit_{c}" for c in classes]
-    return ["prediction"]
+def y_tensor(y: np.ndarray, target_type: str) -> torch.Tensor:
+    """Targets as the loss expects them: class codes as int64, binary / continuous values as float32."""
+    return _y_tensor(y, target_type)
+
+
+output_columns = evaluation.output_columns
 
 
 def cross_validate(expression: pd.DataFrame, y: pd.Series, folds: pd.DataFrame, target_type: str, classes: list[str],
@@ -282,3 +333,14 @@ def cross_validate(expression: pd.DataFrame, y: pd.Series, folds: pd.DataFrame, 
 def final_epochs(scores: pd.DataFrame) -> int:
     """Epochs for the refit on all patients: the median early-stopping epoch over the outer folds."""
     return max(1, int(round(float(np.median(scores["best_epoch"])))))
+
+
+def load_encoders(paths: Mapping[str, str], genes: list[str]) -> dict[str, Encoder]:
+    """Pretrained encoders by architecture key; each must have been trained on exactly ``genes``."""
+    encoders = {}
+    for key, path in paths.items():
+        encoder, enc_genes, _ = load_encoder(path)
+        if enc_genes != list(genes):
+            raise ValueError(f"{path}: the autoencoder's genes differ from the expression matrix's")
+        encoders[key] = encoder
+    return encoders

@@ -20,7 +20,8 @@ def test_default_config_validates_and_fills_nested_defaults():
     cfg = {"seed": 3}
     validate(cfg, SCHEMA)
     assert cfg["simulate"]["enabled"] is True
-    assert cfg["architecture"]["hidden"] == [256, 128, 64]
+    assert cfg["evaluation"]["network_grid"]["hidden"] == [[256, 128, 64]]
+    assert cfg["evaluation"]["models"][0] == "network" and cfg["evaluation"]["n_bootstrap"] == 100
     assert cfg["enrichment"]["min_size"] == 15
     assert cfg["resources"]["gpu"] == 0
     full = load()
@@ -37,9 +38,10 @@ def test_every_schema_key_has_a_description_or_is_self_evident():
 
 @pytest.mark.parametrize("patch", [
     {"cv": {"folds": 1}},
-    {"architecture": {"activation": "gelu"}},
+    {"evaluation": {"models": ["network", "lasso_svm"]}},
+    {"evaluation": {"inner_folds": 1}},
     {"targets": {"presets": ["radiomics"]}},
-    {"network": {"learning_rate": 0.1}},
+    {"evaluation": {"learning_rate": 0.1}},
     {"targets": {"definitions": [{"name": "x", "type": "ordinal", "source": "vasari"}]}},
 ])
 def test_bad_values_are_rejected(patch):

@@ -16,6 +16,7 @@ TINY = REPO / "tests" / "data" / "tiny.yaml"
 TRAITS = ["f5", "f6", "f7", "f14", "f9", "f10"]
 TARGETS = TRAITS + ["subtype"]
 COLLECTIONS = ["programs", "celltypes", "verhaak"]
+MODELS = ["network", "logreg_l2", "random_forest"]  # evaluation.models of tests/data/tiny.yaml
 
 
 def snakemake(*args: str, cwd: Path = REPO, timeout: int = 900) -> subprocess.CompletedProcess:
@@ -34,7 +35,9 @@ def test_default_config_dry_run(tmp_path):
                     "--dry-run", "--cores", "2", "--quiet", "rules")
     assert res.returncode == 0, res.stderr
     out = res.stdout + res.stderr
-    for rule, count in [("train_network", 7), ("gene_masking", 21), ("saliency_enrichment", 21), ("km_figure", 7)]:
+    # 7 targets x 5 outer folds: one job per model and fold (5 comparison models), one final network per target.
+    for rule, count in [("evaluate_network_fold", 35), ("evaluate_baseline_fold", 175), ("final_network", 7),
+                        ("gene_masking", 21), ("saliency_enrichment", 21), ("km_figure", 7)]:
         assert any(line.split()[:2] == [rule, str(count)] for line in out.splitlines()), (rule, out)
 
 
@@ -49,13 +52,19 @@ def tiny_run(tmp_path_factory) -> Path:
 
 
 def expected_outputs(r: Path) -> list[Path]:
-    out = [r / "evaluation" / "cv_scores.tsv", r / "evaluation" / "cv_summary.tsv", r / "figures" / "cv_scores.png",
+    ev = r / "evaluation"
+    out = [ev / "cv_scores.tsv", ev / "summary.tsv", ev / "bootstrap.tsv", ev / "selected_networks.json",
+           r / "figures" / "cv_scores.png", r / "figures" / "performance.png",
            r / "survival" / "logrank.tsv", r / "survival" / "endpoint.tsv", r / "figures" / "km_overview.png",
-           r / "recovery" / "driver_ranks.tsv", r / "figures" / "driver_recovery.png", r / "models" / "autoencoder.pt",
+           r / "recovery" / "driver_ranks.tsv", r / "figures" / "driver_recovery.png",
+           r / "models" / "autoencoder" / "32-16-8_tanh_bn.pt",
            r / "simulated" / "truth.json", r / "cohorts" / "targets.parquet", r / "cohorts" / "cohorts.json"]
     for t in TARGETS:
-        out += [r / "splits" / f"{t}.tsv", r / "models" / t / "final.pt", r / "saliency" / f"{t}.parquet",
-                r / "evaluation" / t / "cv_predictions.tsv", r / "figures" / "km" / f"{t}.png"]
+        out += [r / "splits" / f"{t}.tsv", r / "models" / t / "final.pt", r / "models" / t / "selected.json",
+                r / "saliency" / f"{t}.parquet", r / "figures" / "km" / f"{t}.png"]
+        for m in MODELS:
+            out += [ev / t / m / f"fold{k}.{ext}" for k in range(3) for ext in ("tsv", "json")]
+        out += [r / "models" / t / "network" / f"fold{k}.pt" for k in range(3)]
         for c in COLLECTIONS:
             out += [r / "masking" / t / f"{c}.tsv", r / "enrichment" / t / f"{c}.tsv",
                     r / "enrichment" / t / f"{c}_summary.tsv"]
@@ -86,14 +95,25 @@ def test_splits_cover_each_cohort_and_cv_scores_are_complete(tiny_run):
     cohorts = json.loads((tiny_run / "cohorts" / "cohorts.json").read_text())
     scores = pd.read_csv(tiny_run / "evaluation" / "cv_scores.tsv", sep="\t")
     assert sorted(scores["target"].unique()) == sorted(TARGETS)
-    assert (scores.groupby("target")["fold"].nunique() == 3).all()
+    assert (scores.groupby(["target", "model"])["fold"].nunique() == 3).all()
+    assert sorted(scores["model"].unique()) == sorted(MODELS)
     for t in TARGETS:
         folds = pd.read_csv(tiny_run / "splits" / f"{t}.tsv", sep="\t")
         assert sorted(folds["patient"]) == cohorts["targets"][t]
-        preds = pd.read_csv(tiny_run / "evaluation" / t / "cv_predictions.tsv", sep="\t")
-        assert sorted(preds["patient"]) == cohorts["targets"][t]
+        for m in MODELS:
+            preds = pd.concat([pd.read_csv(tiny_run / "evaluation" / t / m / f"fold{k}.tsv", sep="\t")
+                               for k in range(3)])
+            # every patient of the target is predicted exactly once, by the model of the fold it was held out in
+            assert sorted(preds["patient"]) == cohorts["targets"][t]
+            held_out = folds.set_index("patient")["fold"]
+            assert (preds.set_index("patient")["fold"] == held_out[preds["patient"]].values).all()
     assert not set(cohorts["autoencoder"]) & set(cohorts["imaged"])
-    assert scores["metric_value"].between(0, 1).all()
+    assert scores["value"].between(0, 1).all()
+    summary = pd.read_csv(tiny_run / "evaluation" / "summary.tsv", sep="\t")
+    assert len(summary) == len(TARGETS) * len(MODELS)
+    assert (summary["ci_low"] <= summary["ci_high"]).all()
+    net = summary[summary["model"] == "network"]
+    assert (net["diff_mean"] == 0).all()
 
 
 @pytest.mark.workflow
@@ -149,7 +169,8 @@ def test_real_tcga_gbm_config_runs_subtype_validation(real_data_dir, tmp_path):
     assert res.returncode == 0, res.stderr[-5000:]
     r = tmp_path / "results"
     scores = pd.read_csv(r / "evaluation" / "cv_scores.tsv", sep="\t")
-    assert scores["target"].unique().tolist() == ["subtype"] and scores["metric_value"].mean() > 0.9
+    assert scores["target"].unique().tolist() == ["subtype"]
+    assert scores.loc[scores["model"] == "network", "value"].mean() > 0.9
     masking = pd.read_csv(r / "masking" / "subtype" / "verhaak.tsv", sep="\t")
     assert sorted(masking["set"]) == ["Classical", "Mesenchymal", "Neural", "Proneural"]
     lr = pd.read_csv(r / "survival" / "logrank.tsv", sep="\t")

@@ -14,6 +14,8 @@ rule build_targets:
         specs=[s.to_dict() for s in TARGET_SPECS],
         folds=config["cv"]["folds"],
         source_paths={"vasari": input_path("vasari"), "subtype": input_path("clanc")},
+        permute_labels=config["evaluation"]["permute_labels"],
+        seed=config["seed"],
     log:
         f"{R}/logs/build_targets.log",
     conda:

@@ -7,6 +7,7 @@ from snakemake.utils import validate
 REPO = Path(workflow.basedir)
 sys.path.insert(0, str(REPO))
 
+from radiogenomics import selection as model_selection  # noqa: E402
 from radiogenomics.targets import resolve_specs  # noqa: E402
 
 
@@ -54,9 +55,34 @@ for _spec in TARGET_SPECS:
         )
 TARGETS = [s.name for s in TARGET_SPECS]
 IMAGING_TARGETS = [s.name for s in TARGET_SPECS if s.source == "vasari"]
-# Per-target columns of the split files and models are wildcards; constrain them to known names.
+# Model selection: the settings are checked here, before any job runs (empty grids, unknown models).
+EVALUATION = config["evaluation"]
+for _model in EVALUATION["models"]:
+    model_selection.check_model_name(_model)
+if "network" not in EVALUATION["models"]:
+    raise ValueError("config: evaluation.models must include 'network' (the interpretation rules use it)")
+SELECTION_SETTINGS = {
+    "inner_folds": EVALUATION["inner_folds"],
+    "network": EVALUATION["network_grid"],
+    "baselines": EVALUATION["baseline_grids"],
+    "n_jobs": config["threads"],
+}
+NETWORK_CONFIGS = model_selection.check_settings(SELECTION_SETTINGS)["network_configs"]
+ENCODER_ARCHS = (
+    model_selection.required_encoders(NETWORK_CONFIGS) if config["autoencoder"]["enabled"] else {}
+)
+MODELS = list(EVALUATION["models"])
+BASELINE_MODELS = [m for m in MODELS if m != "network"]
+FOLDS = list(range(config["cv"]["folds"]))
+
+
+# Wildcards of split files, models and evaluation jobs are constrained to known names.
 wildcard_constraints:
     target="|".join(TARGETS),
+    model="|".join(MODELS),
+    baseline="|".join(BASELINE_MODELS) or "NONE",
+    fold=r"\d+",
+    arch="|".join(ENCODER_ARCHS) or "NONE",
 
 
 def collections():
@@ -81,6 +107,9 @@ def job_resources(gpu=False):
 def all_outputs():
     out = [
         f"{R}/evaluation/cv_scores.tsv",
+        f"{R}/evaluation/summary.tsv",
+        f"{R}/evaluation/selected_networks.json",
+        f"{R}/figures/performance.png",
         f"{R}/figures/cv_scores.png",
         expand(f"{R}/masking/{{target}}/{{collection}}.tsv", target=TARGETS, collection=COLLECTIONS),
         expand(f"{R}/saliency/{{target}}.parquet", target=TARGETS),
@@ -121,14 +150,25 @@ def target_sources(wildcards=None):
     return src
 
 
-def encoder_input(wildcards):
-    if config["autoencoder"]["enabled"] and config["network"]["transfer"]:
-        return {"encoder": rules.train_autoencoder.output.model}
-    return {}
+def encoder_inputs(wildcards=None):
+    """Every pretrained encoder the network grid needs (architecture key -> path)."""
+    return {f"encoder_{arch}": f"{R}/models/autoencoder/{arch}.pt" for arch in ENCODER_ARCHS}
+
+
+def fold_predictions(wildcards=None):
+    return {
+        f"{target}__{model}__{fold}": f"{R}/evaluation/{target}/{model}/fold{fold}.tsv"
+        for target in TARGETS
+        for model in MODELS
+        for fold in FOLDS
+    }
 
 
 def masking_models(wildcards):
-    """Out-of-fold masking reads the outer-fold models and the split file; `final` reads the refit model."""
+    """Out-of-fold masking reads the outer-fold networks and the split file; `final` reads the refit network."""
     if config["masking"]["mode"] == "out_of_fold":
-        return {"fold_models": rules.train_network.output.fold_models, "folds": rules.make_splits.output.folds}
-    return {"model": rules.train_network.output.model}
+        models = {
+            f"fold_model_{k}": f"{R}/models/{wildcards.target}/network/fold{k}.pt" for k in FOLDS
+        }
+        return {**models, "folds": f"{R}/splits/{wildcards.target}.tsv"}
+    return {"model": f"{R}/models/{wildcards.target}/final.pt"}

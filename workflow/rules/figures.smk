@@ -3,7 +3,7 @@
 
 rule figure_cv_scores:
     input:
-        scores=rules.collect_cv_scores.output.scores,
+        scores=rules.evaluation_summary.output.scores,
     output:
         figure=f"{R}/figures/cv_scores.png",
     log:

@@ -28,7 +28,7 @@ rule gene_masking:
 
 rule gene_saliency:
     input:
-        model=rules.train_network.output.model,
+        model=rules.final_network.output.model,
         expression=rules.ingest_expression.output.expression,
         targets=rules.build_targets.output.targets,
     output:

@@ -23,4 +23,4 @@ def start(snakemake, name: str):
     return logger
 
 
-TORCH_SCRIPTS = {"train_autoencoder", "train_network", "gene_masking", "gene_saliency"}
+TORCH_SCRIPTS = {"train_autoencoder", "evaluate_fold", "final_network", "gene_masking", "gene_saliency"}

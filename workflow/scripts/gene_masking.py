@@ -1,6 +1,6 @@
 """Gene masking of one network with one gene-set collection, against matched-size random sets.
 
-Mode out_of_fold: each outer-fold model predicts its held-out patients; mode final: the refit model
+Mode out_of_fold: each outer-fold network predicts its held-out patients; mode final: the final network
 predicts all of the target's patients (the study's approach).
 """
 
@@ -10,17 +10,18 @@ log = _common.start(snakemake, "gene_masking")  # noqa: F821
 
 import pandas as pd  # noqa: E402
 
-from radiogenomics import cohorts, files, masking, nets, parsers, targets  # noqa: E402
+from radiogenomics import cohorts, files, masking, parsers, targets  # noqa: E402
+from radiogenomics.nets import FittedModel  # noqa: E402
 
 inp, out, params, wc = snakemake.input, snakemake.output, snakemake.params, snakemake.wildcards  # noqa: F821
 expression = pd.read_parquet(inp.expression)
 gene_sets = parsers.read_gmt(inp.gene_sets)
 if params.mode == "out_of_fold":
-    model = nets.load_fold_models(inp.fold_models)
+    model = {int(k[len("fold_model_"):]): FittedModel.load(v) for k, v in inp.items() if k.startswith("fold_model_")}
     folds = cohorts.read_folds(inp.folds)
     target_type = next(iter(model.values())).target_type
 else:
-    model, folds = nets.FittedModel.load(inp.model), None
+    model, folds = FittedModel.load(inp.model), None
     target_type = model.target_type
 y = targets.target_vector(pd.read_parquet(inp.targets), wc.target, target_type)
 table = masking.gene_masking(model, expression, y, gene_sets, folds=folds, n_random=params.n_random,

@@ -1,4 +1,4 @@
-"""Pretrain the gene-expression autoencoder on patients with expression but no imaging."""
+"""Pretrain a gene-expression autoencoder (one per encoder architecture) on patients with expression but no imaging."""
 
 import _common
 

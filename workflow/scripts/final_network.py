@@ -1,0 +1,24 @@
+"""The final network of one target: inner-CV selection on all its patients, then the refit used for interpretation."""
+
+import _common
+
+log = _common.start(snakemake, "final_network")  # noqa: F821
+
+import pandas as pd  # noqa: E402
+
+from radiogenomics import files, selection, targets, training  # noqa: E402
+
+inp, out, params, wc = snakemake.input, snakemake.output, snakemake.params, snakemake.wildcards  # noqa: F821
+meta = files.read_json(inp.meta)[wc.target]
+expression = pd.read_parquet(inp.expression)
+y = targets.target_vector(pd.read_parquet(inp.targets), wc.target, meta["type"])
+encoders = training.load_encoders({k[len("encoder_"):]: v for k, v in inp.items() if k.startswith("encoder_")},
+                                  list(expression.columns))
+chosen = selection.select_final("network", expression, y, meta["type"], meta["classes"], settings=params.settings,
+                                seed=params.seed, encoders=encoders or None, target=wc.target)
+model = selection.fit_selected("network", expression, y, meta["type"], meta["classes"], chosen, seed=params.seed,
+                               encoders=encoders or None, target=wc.target)
+files.write_json({"target": wc.target, "type": meta["type"], "n_patients": int(len(y)), "params": chosen.params,
+                  "inner_score": {chosen.metric: chosen.score}},
+                 out.selected)
+model.save(out.model)
