@@ -27,6 +27,22 @@ without-replacement sequence per permutation). NES divides ES by the mean
 absolute null ES of the same sign; p is the share of same-sign null ES at
 least as extreme, with +1 in numerator and denominator (fgsea); FDR is
 Benjamini-Hochberg across the sets of each ranking.
+
+Relation to gseapy ``prerank`` (1.3): the ES, the null (gene-set
+permutation: for a preranked list gseapy shuffles the gene labels, which puts
+each set on random positions, the same null as here) and the NES
+normalisation are the same. gseapy's nominal p has no +1 (``#null at least as
+extreme / #null of the same sign``) and its ``FDR q-val`` is the GSEA
+NES-based estimate pooled over all sets (Subramanian et al. 2005), not
+Benjamini-Hochberg. :func:`agreement` therefore compares NES directly and
+significance with one FDR definition on both sides: BH within each ranking
+applied to each side's nominal p. Per ranking, all sets and all permutations
+here are computed together (a few array passes over the hit positions), where
+gseapy walks the full ranked list for every set and permutation.
+
+Rankings: :func:`correlation_ranking` (gene-trait correlation, one ranking per
+class for a multi-class trait) and :func:`masking_ranking` (single-gene
+masking metric) give gene scores to rank, besides per-patient saliency.
 """
 
 from __future__ import annotations
@@ -36,6 +52,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from .stats import benjamini_hochberg
 
@@ -147,8 +164,10 @@ def _null_statistics(es: np.ndarray, null: np.ndarray) -> tuple[np.ndarray, np.n
     return nes, p
 
 
-def _as_matrix(scores: np.ndarray | pd.DataFrame,
+def _as_matrix(scores: np.ndarray | pd.DataFrame | pd.Series,
                genes: Sequence[str] | None) -> tuple[np.ndarray, list, list[str]]:
+    if isinstance(scores, pd.Series):  # one ranking, labelled by the series name
+        scores = scores.to_frame(name=0 if scores.name is None else scores.name).T
     if isinstance(scores, pd.DataFrame):
         labels = list(scores.index)
         if genes is not None and [str(g) for g in genes] != [str(c) for c in scores.columns]:
@@ -174,7 +193,7 @@ def _as_matrix(scores: np.ndarray | pd.DataFrame,
     return mat, labels, genes
 
 
-def prerank_gsea(scores: np.ndarray | pd.DataFrame, gene_sets: Mapping[str, Sequence[str]], *,
+def prerank_gsea(scores: np.ndarray | pd.DataFrame | pd.Series, gene_sets: Mapping[str, Sequence[str]], *,
                  genes: Sequence[str] | None = None, n_perm: int = 1000, min_size: int = 15,
                  max_size: int = 500, weight: float = 1.0, seed: int = 0,
                  memory_bytes: int = DEFAULT_MEMORY_BYTES) -> pd.DataFrame:
@@ -182,7 +201,8 @@ def prerank_gsea(scores: np.ndarray | pd.DataFrame, gene_sets: Mapping[str, Sequ
 
     Parameters
     ----------
-    scores: rankings x genes, a DataFrame (row labels name the rankings, columns the genes) or an
+    scores: rankings x genes, a DataFrame (row labels name the rankings, columns the genes), a
+        Series (one ranking indexed by gene, labelled by the series name, 0 without one) or an
         array (1-D for one ranking; ``genes`` names its columns; rankings are labelled 0..R-1).
     gene_sets: set name -> genes; genes outside the ranking are ignored. Sets with fewer than
         ``min_size`` or more than ``max_size`` genes left (or all the genes) are skipped.
@@ -277,3 +297,202 @@ def enrichment_summary(results: pd.DataFrame, fdr: float = 0.05) -> pd.DataFrame
     out = out.assign(_neg=-out["mean_nes"]).sort_values(["n_enriched", "_neg", "set"],
                                                          ascending=[False, True, True], na_position="last")
     return out.drop(columns="_neg").reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- rankings
+
+#: Default correlation per target type: point-biserial (Pearson with the 0/1 labels) for binary
+#: traits and one-vs-rest classes, Spearman for continuous traits.
+DEFAULT_CORRELATION = {"binary": "pearson", "multiclass": "pearson", "continuous": "spearman"}
+
+
+def _column_correlation(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Pearson correlation of every column of ``x`` (n x g) with ``y`` (n); 0 for a constant column."""
+    xc = x - x.mean(axis=0)
+    yc = y - y.mean()
+    den = np.sqrt((xc ** 2).sum(axis=0) * float((yc ** 2).sum()))
+    num = yc @ xc
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
+    return np.clip(r, -1.0, 1.0)
+
+
+def correlation_ranking(expression: pd.DataFrame, y: pd.Series, target_type: str, *,
+                        method: str | None = None, classes: Sequence[str] | None = None) -> pd.Series | pd.DataFrame:
+    """Gene-trait correlation as a GSEA ranking (the conventional, network-free interpretation).
+
+    Parameters
+    ----------
+    expression: patients x genes; joined to ``y`` by patient ID (patients in one only, or with a
+        missing ``y``, are dropped).
+    y: the trait by patient: 0/1 (binary), class labels or codes (multiclass), values (continuous).
+    target_type: ``binary``, ``multiclass`` or ``continuous``.
+    method: ``pearson`` or ``spearman`` (ranks of the expression and of ``y``, average ties); by
+        default point-biserial (Pearson with 0/1) for binary and per-class one-vs-rest, Spearman
+        for continuous traits.
+    classes: multiclass class order (labels); codes 0..C-1 in ``y`` index into it. By default the
+        sorted distinct labels of ``y``.
+
+    Returns
+    -------
+    binary / continuous: a Series indexed by gene (named ``gene``), one correlation per gene.
+    multiclass: a DataFrame, one row per class (index ``class``) holding the correlation of each
+    gene with membership of that class. Constant genes get 0. Rows feed :func:`prerank_gsea`.
+    """
+    if target_type not in DEFAULT_CORRELATION:
+        raise ValueError(f"unknown target type {target_type!r}; expected one of {sorted(DEFAULT_CORRELATION)}")
+    method = method or DEFAULT_CORRELATION[target_type]
+    if method not in ("pearson", "spearman"):
+        raise ValueError(f"unknown correlation method {method!r}; use 'pearson' or 'spearman'")
+    y = y.dropna()
+    ids = expression.index.intersection(y.index, sort=False)
+    if len(ids) < 3:
+        raise ValueError(f"only {len(ids)} patients are in both the expression table and y")
+    x = expression.loc[ids].to_numpy(dtype=np.float64)
+    yv = y.loc[ids]
+    if not np.isfinite(x).all():
+        raise ValueError("expression contains NaN or infinite values")
+    if method == "spearman":
+        x = stats.rankdata(x, axis=0)
+    genes = pd.Index([str(g) for g in expression.columns], name="gene")
+    if target_type == "multiclass":
+        if classes is None:
+            classes = sorted({str(v) for v in yv})
+        classes = [str(c) for c in classes]
+        if pd.api.types.is_numeric_dtype(yv):
+            codes = yv.to_numpy()
+            if not np.all(np.equal(np.mod(codes, 1), 0)) or codes.min() < 0 or codes.max() >= len(classes):
+                raise ValueError(f"multiclass codes must be 0..{len(classes) - 1}")
+            labels = np.asarray(classes, dtype=object)[codes.astype(int)]
+        else:
+            labels = yv.astype(str).to_numpy()
+            unknown = sorted(set(labels) - set(classes))
+            if unknown:
+                raise ValueError(f"y has classes not in {classes}: {unknown[:5]}")
+        rows = []
+        for c in classes:
+            member = (labels == c).astype(np.float64)
+            target = stats.rankdata(member) if method == "spearman" else member
+            rows.append(_column_correlation(x, target))
+        log.info("correlation ranking (%s, one-vs-rest): %d patients, %d genes, %d classes", method, len(ids),
+                 len(genes), len(classes))
+        return pd.DataFrame(np.vstack(rows), index=pd.Index(classes, name="class"), columns=genes)
+    target = yv.to_numpy(dtype=np.float64)
+    if target_type == "binary" and not np.isin(target, (0.0, 1.0)).all():
+        raise ValueError("binary y must be 0/1")
+    if method == "spearman":
+        target = stats.rankdata(target)
+    log.info("correlation ranking (%s): %d patients, %d genes", method, len(ids), len(genes))
+    return pd.Series(_column_correlation(x, target), index=genes, name="correlation")
+
+
+def masking_ranking(single_gene_table: pd.DataFrame, *, metric: str | None = None,
+                    center: bool = True) -> pd.Series:
+    """Genes ranked by their single-gene masking score (``masking.single_gene_masking``) for GSEA.
+
+    ``metric`` defaults to the table's secondary metric (``ap`` / ``ap_macro`` for classifiers,
+    ``spearman`` for continuous traits; ``attrs['secondary_metric']``, else the first of these
+    present). With ``center`` the median over genes is subtracted, so a positive score means the
+    gene alone keeps more of the prediction than a typical gene, and the GSEA hit weights
+    ``|score|`` measure that gain rather than the metric's chance level. Genes with an undefined
+    metric get the median (0 after centring). Returns a Series indexed by gene (``gene``).
+    """
+    if "set" not in single_gene_table.columns:
+        raise ValueError("the single-gene masking table lacks the column 'set' (the gene)")
+    if metric is None:
+        candidates = [single_gene_table.attrs.get("secondary_metric"), "ap", "ap_macro", "spearman"]
+        metric = next((m for m in candidates if m and m in single_gene_table.columns), None)
+        if metric is None:
+            raise ValueError(f"no masking metric among the columns {list(single_gene_table.columns)}")
+    elif metric not in single_gene_table.columns:
+        raise ValueError(f"the single-gene masking table has no column {metric!r}")
+    values = pd.Series(single_gene_table[metric].to_numpy(dtype=np.float64),
+                       index=pd.Index(single_gene_table["set"].astype(str), name="gene"), name=metric)
+    if values.index.has_duplicates:
+        raise ValueError("the single-gene masking table lists a gene twice")
+    median = float(values.median()) if values.notna().any() else 0.0
+    values = values.fillna(median)
+    return values - median if center else values
+
+
+# --------------------------------------------------------------------------- agreement with gseapy
+
+
+def agreement(ours: pd.DataFrame, reference: pd.DataFrame, *, fdr: float = 0.05) -> dict[str, float]:
+    """Agreement of two preranked GSEA result tables on the same rankings and sets.
+
+    Both tables need ``ranking``, ``set``, ``nes`` and ``p`` (nominal p); they are joined on
+    (ranking, set). Significance uses one definition on both sides: Benjamini-Hochberg within each
+    ranking applied to each side's nominal p, significant when below ``fdr`` (gseapy's own
+    ``FDR q-val`` is a different, NES-based estimate and is not used).
+
+    Returns ``n_pairs``, ``nes_spearman`` (over all finite pairs), ``nes_max_abs_diff``,
+    ``es_max_abs_diff`` (when both have ``es``), ``significant_ours``, ``significant_reference``
+    and ``same_significance`` (the share of pairs called the same way).
+    """
+    for name, table in (("ours", ours), ("reference", reference)):
+        missing = [c for c in ("ranking", "set", "nes", "p") if c not in table.columns]
+        if missing:
+            raise ValueError(f"{name} lacks column(s) {missing}")
+
+    def with_bh(table: pd.DataFrame) -> pd.DataFrame:
+        t = table.copy()
+        t["_key"] = t["ranking"].astype(str)
+        t["bh"] = np.nan
+        for _, idx in t.groupby("_key", sort=False).groups.items():
+            t.loc[idx, "bh"] = benjamini_hochberg(t.loc[idx, "p"].to_numpy(dtype=np.float64))
+        return t
+
+    a, b = with_bh(ours), with_bh(reference)
+    b["_set"] = b["set"].astype(str)
+    a["_set"] = a["set"].astype(str)
+    cols = ["_key", "_set", "nes", "p", "bh"] + (["es"] if "es" in a.columns and "es" in b.columns else [])
+    joined = a[cols].merge(b[cols], on=["_key", "_set"], suffixes=("_ours", "_ref"))
+    if joined.empty:
+        raise ValueError("the two tables share no (ranking, set) pair")
+    finite = np.isfinite(joined["nes_ours"]) & np.isfinite(joined["nes_ref"])
+    sig_a = joined["bh_ours"].to_numpy() < fdr
+    sig_b = joined["bh_ref"].to_numpy() < fdr
+    out = {
+        "n_pairs": float(len(joined)),
+        "nes_spearman": float(stats.spearmanr(joined.loc[finite, "nes_ours"], joined.loc[finite, "nes_ref"]).statistic)
+        if finite.sum() > 2 else float("nan"),
+        "nes_max_abs_diff": float((joined.loc[finite, "nes_ours"] - joined.loc[finite, "nes_ref"]).abs().max()),
+        "significant_ours": float(sig_a.sum()),
+        "significant_reference": float(sig_b.sum()),
+        "same_significance": float((sig_a == sig_b).mean()),
+    }
+    if "es_ours" in joined.columns:
+        out["es_max_abs_diff"] = float((joined["es_ours"] - joined["es_ref"]).abs().max())
+    return out
+
+
+def gseapy_prerank(scores: pd.DataFrame | pd.Series, gene_sets: Mapping[str, Sequence[str]], *,
+                   n_perm: int = 1000, min_size: int = 15, max_size: int = 500, weight: float = 1.0,
+                   seed: int = 0, threads: int = 1) -> pd.DataFrame:
+    """The reference: gseapy ``prerank`` called once per ranking, in this module's result layout.
+
+    Needs gseapy (a test/benchmark dependency, ``pip install .[test]``). Returns columns
+    ``ranking``, ``set``, ``size``, ``es``, ``nes``, ``p`` (gseapy's nominal p) and ``fdr``
+    (gseapy's own NES-based ``FDR q-val``, not Benjamini-Hochberg; see :func:`agreement`).
+    """
+    try:
+        import gseapy
+    except ImportError as err:  # pragma: no cover - depends on the environment
+        raise ImportError("gseapy_prerank needs gseapy (the test extra: pip install .[test])") from err
+    if isinstance(scores, pd.Series):
+        scores = scores.to_frame(name=0 if scores.name is None else scores.name).T
+    gmt = {name: [str(g) for g in genes] for name, genes in gene_sets.items()}
+    parts = []
+    for label, row in scores.iterrows():
+        rnk = pd.Series(row.to_numpy(dtype=np.float64), index=[str(g) for g in scores.columns])
+        res = gseapy.prerank(rnk=rnk, gene_sets=gmt, permutation_num=n_perm, min_size=min_size, max_size=max_size,
+                             weight=weight, seed=seed, threads=threads, outdir=None, no_plot=True,
+                             verbose=False).res2d
+        sizes = res["Tag %"].astype(str).str.split("/").str[1].astype(int)
+        parts.append(pd.DataFrame({
+            "ranking": label, "set": res["Term"].astype(str).to_numpy(), "size": sizes.to_numpy(),
+            "es": res["ES"].astype(float).to_numpy(), "nes": res["NES"].astype(float).to_numpy(),
+            "p": res["NOM p-val"].astype(float).to_numpy(), "fdr": res["FDR q-val"].astype(float).to_numpy(),
+        }))
+    return pd.concat(parts, ignore_index=True)[RESULT_COLUMNS]

@@ -481,3 +481,487 @@ def plot_driver_recovery(recovery: pd.DataFrame, path: str | os.PathLike) -> Non
     with _style():
         fig = _driver_figure(recovery)
         _save(fig, path)
+
+
+# --------------------------------------------------------------------------- Cox forest plot, radiogenomic KM
+
+import textwrap  # noqa: E402
+
+from matplotlib import ticker as _ticker  # noqa: E402
+from matplotlib import transforms as _transforms  # noqa: E402
+
+_RG_ENRICHED = "set enriched"
+_RG_NOT_ENRICHED = "not enriched"
+
+
+def _forest_columns(table: pd.DataFrame) -> tuple[str, str, str | None]:
+    label = "covariate" if "covariate" in table.columns else ("trait" if "trait" in table.columns else None)
+    p_col = "p" if "p" in table.columns else ("cox_p" if "cox_p" in table.columns else None)
+    if label is None or p_col is None:
+        raise InputError(None, "forest plot: the table needs a label column (covariate or trait) and a p column "
+                               f"(p or cox_p) besides hr, ci_low, ci_high; it has {list(table.columns)}")
+    _require(table, ["hr", "ci_low", "ci_high"], "forest plot table")
+    fdr_col = next((c for c in ("cox_fdr", "fdr") if c in table.columns), None)
+    return label, p_col, fdr_col
+
+
+def _hr_ticks(xmin: float, xmax: float) -> list[float]:
+    """Readable hazard-ratio ticks inside [xmin, xmax]: fine steps for a narrow range, 1-2-5 steps otherwise."""
+    fine = [0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10]
+    ticks = [t for t in fine if xmin <= t <= xmax]
+    if len(ticks) > 9 or xmin < 0.1 or xmax > 10:
+        decades = range(int(math.floor(math.log10(xmin))), int(math.ceil(math.log10(xmax))) + 1)
+        coarse = sorted({m * 10.0 ** e for e in decades for m in (1, 2, 5)})
+        ticks = [t for t in coarse if xmin <= t <= xmax]
+        if len(ticks) > 9:
+            ticks = [t for t in ticks if f"{t:g}".lstrip("0.").startswith("1")]
+    return ticks or [1.0]
+
+
+def _forest_figure(cox_table: pd.DataFrame, *, title: str) -> Figure:
+    label_col, p_col, fdr_col = _forest_columns(cox_table)
+    if cox_table.empty:
+        raise InputError(None, f"forest plot {title!r}: the table has no rows")
+    table = cox_table.reset_index(drop=True)
+    hr = pd.to_numeric(table["hr"], errors="coerce").to_numpy(dtype=float)
+    lo = pd.to_numeric(table["ci_low"], errors="coerce").to_numpy(dtype=float)
+    hi = pd.to_numeric(table["ci_high"], errors="coerce").to_numpy(dtype=float)
+    p = pd.to_numeric(table[p_col], errors="coerce").to_numpy(dtype=float)
+    fdr = pd.to_numeric(table[fdr_col], errors="coerce").to_numpy(dtype=float) if fdr_col else None
+    ok = np.isfinite(hr) & np.isfinite(lo) & np.isfinite(hi) & (lo > 0) & (hr > 0)
+    n = len(table)
+    y = np.arange(n)[::-1].astype(float)
+    colors = sns.color_palette("colorblind", 2)  # [1]: orange, the significant rows; the others grey
+    signif = (fdr < SIGNIFICANCE_FDR) if fdr is not None else (p < 0.05)
+    signif = np.where(np.isfinite(fdr if fdr is not None else p), signif, False)
+
+    fig = Figure(figsize=(8.6, 1.5 + 0.36 * n), layout="constrained")
+    ax = fig.add_subplot()
+    if ok.any():
+        span = np.concatenate([lo[ok], hi[ok], [1.0]])
+        xmin, xmax = float(span.min()) / 1.25, float(span.max()) * 1.25
+    else:
+        xmin, xmax = 0.5, 2.0
+    for yi, h, l_, u, sig, good in zip(y, hr, lo, hi, signif, ok):
+        if not good:
+            continue
+        color = colors[1] if sig else "0.45"
+        ax.plot([l_, u], [yi, yi], color=color, linewidth=1.8, solid_capstyle="butt")
+        ax.plot([h], [yi], marker="s", markersize=7, color=color, markeredgecolor="black", markeredgewidth=0.6)
+    ax.axvline(1.0, color="0.35", linestyle="--", linewidth=1.0)
+    ax.set_xscale("log")
+    ax.set_xlim(xmin, xmax)
+    ax.xaxis.set_major_locator(_ticker.FixedLocator(_hr_ticks(xmin, xmax)))
+    ax.xaxis.set_major_formatter(_ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_locator(_ticker.NullLocator())
+    ax.set_ylim(-0.7, n - 0.3)
+    ax.set_yticks(y, [str(v) for v in table[label_col]])
+    trans = _transforms.blended_transform_factory(ax.transAxes, ax.transData)
+    for i, yi in enumerate(y):
+        if ok[i]:
+            text = f"{hr[i]:.2f} ({lo[i]:.2f}–{hi[i]:.2f}), p = {_format_p(p[i])}"
+            if fdr is not None:
+                text += f", FDR = {_format_p(fdr[i])}"
+        else:
+            note = str(table["note"].iloc[i]) if "note" in table.columns and pd.notna(table["note"].iloc[i]) else ""
+            text = "not estimable" + (f": {note[:60]}" if note else "")
+        ax.text(1.02, yi, text, transform=trans, ha="left", va="center", fontsize=9)
+    ax.set_xlabel("Hazard ratio (95% CI, log scale)")
+    ax.set_ylabel("Covariate" if label_col == "covariate" else "Radiogenomic trait")
+    ax.grid(axis="x", which="both", alpha=0.25, linewidth=0.6)
+    marker = "FDR" if fdr is not None else "p"
+    ax.set_title(f"{title}\nHR > 1: higher hazard; orange: {marker} < {SIGNIFICANCE_FDR if fdr is not None else 0.05}")
+    return fig
+
+
+def plot_forest(cox_table: pd.DataFrame, path: str | os.PathLike, *, title: str) -> None:
+    """Forest plot of hazard ratios with 95% CIs on a log axis, a dashed line at HR = 1, HR (CI) and p per row.
+
+    ``cox_table`` is a :func:`survival.cox_fit` table (``covariate``, ``hr``,
+    ``ci_low``, ``ci_high``, ``p``, ``note``) or a
+    :func:`survival.radiogenomic_tests` table (``trait``, ..., ``cox_p``,
+    ``cox_fdr``). Rows without an estimate are listed as "not estimable";
+    rows with FDR (else p) below 0.05 are coloured.
+    """
+    with _style():
+        fig = _forest_figure(cox_table, title=title)
+        _save(fig, path)
+
+
+def _radiogenomic_groups(rg_traits: pd.DataFrame, trait: str) -> pd.Series:
+    if trait not in rg_traits.columns:
+        raise InputError(None, f"radiogenomic trait {trait!r} is not a column of the table; it has "
+                               f"{list(rg_traits.columns)[:10]}")
+    values = pd.to_numeric(rg_traits[trait], errors="coerce")
+    labels = values.map({1.0: _RG_ENRICHED, 0.0: _RG_NOT_ENRICHED})
+    return labels.rename(trait)
+
+
+def _trait_title(trait: str, width: int = 42) -> str:
+    network, sep, gene_set = str(trait).partition(survival.RADIOGENOMIC_SEPARATOR)
+    name = f"{network}: {gene_set}" if sep else str(trait)
+    return "\n".join(textwrap.wrap(name, width=width, break_on_hyphens=False)) or name
+
+
+def plot_radiogenomic_km(endpoint: pd.DataFrame, rg_traits: pd.DataFrame, trait: str, path: str | os.PathLike, *,
+                         time_unit: str = "days") -> None:
+    """Kaplan–Meier curves (via :func:`plot_km`) of the carriers of one radiogenomic trait vs the other patients.
+
+    ``rg_traits`` is the table of :func:`survival.radiogenomic_traits`
+    (1 carrier, 0 not, NaN not assessed; joined to ``endpoint`` by patient).
+    """
+    groups = _radiogenomic_groups(rg_traits, trait)
+    network, _, gene_set = str(trait).partition(survival.RADIOGENOMIC_SEPARATOR)
+    title = f"Radiogenomic trait {network} × {gene_set}" if gene_set else f"Radiogenomic trait {trait}"
+    plot_km(endpoint, groups, path, title=title, group_order=[_RG_NOT_ENRICHED, _RG_ENRICHED], time_unit=time_unit)
+
+
+def _radiogenomic_grid_figure(endpoint: pd.DataFrame, rg_traits: pd.DataFrame, *, tests: pd.DataFrame | None,
+                              columns: Sequence[str] | None, max_panels: int, ylabel: str) -> Figure:
+    if columns is None:
+        if tests is not None:
+            _require(tests, ["trait"], "radiogenomic tests table")
+            key = "cox_p" if "cox_p" in tests.columns else "logrank_p"
+            ranked = tests.assign(_p=pd.to_numeric(tests[key], errors="coerce")).sort_values(
+                ["_p", "trait"], kind="mergesort", na_position="last")
+            columns = [t for t in ranked["trait"] if t in rg_traits.columns][:max_panels]
+        else:
+            columns = list(rg_traits.columns)[:max_panels]
+    columns = list(columns)
+    if not columns:
+        raise InputError(None, "radiogenomic KM grid: no radiogenomic trait to draw")
+    by_trait = tests.drop_duplicates("trait").set_index("trait") if tests is not None else None
+    ncols = min(3, len(columns))
+    nrows = math.ceil(len(columns) / ncols)
+    fig = Figure(figsize=(4.6 * ncols, 4.0 * nrows), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False)).ravel()
+    palette = dict(zip((_RG_NOT_ENRICHED, _RG_ENRICHED), sns.color_palette("colorblind", 2)))
+    for ax, trait in zip(axes, columns):
+        data = survival.join_groups(endpoint, _radiogenomic_groups(rg_traits, trait), quiet=True)
+        order = [g for g in (_RG_NOT_ENRICHED, _RG_ENRICHED) if g in set(data["group"])]
+        for g, kmf, n, events in _fit_groups(data, order, 1.0):
+            kmf.plot_survival_function(ax=ax, ci_show=True, ci_alpha=0.15, color=palette[g], linewidth=1.5,
+                                       show_censors=False, label=f"{g} (n = {n}, {events} events)")
+        ax.set_ylim(0.0, 1.03)
+        ax.set_xlim(left=0.0)
+        ax.set_xlabel("Time (days)")
+        ax.set_ylabel(ylabel)
+        if by_trait is not None and trait in by_trait.index:
+            r = by_trait.loc[trait]
+            stats = f"log-rank p = {_format_p(r.get('logrank_p'))}, FDR = {_format_p(r.get('logrank_fdr'))}"
+            if np.isfinite(r.get("hr", np.nan)):
+                stats += (f"\nadj. HR {r['hr']:.2f} ({r['ci_low']:.2f}–{r['ci_high']:.2f}), "
+                          f"FDR = {_format_p(r.get('cox_fdr'))}")
+        else:
+            test = survival._logrank_joined(data)
+            stats = f"log-rank p = {_format_p(test['p'])}"
+        ax.set_title(f"{_trait_title(trait)}\n{stats}", fontsize=10)
+        if order:
+            ax.legend(loc="upper right", frameon=False, fontsize=9)
+        else:
+            ax.text(0.5, 0.5, "no patients", ha="center", va="center", transform=ax.transAxes)
+    for ax in axes[len(columns):]:
+        ax.set_visible(False)
+    fig.suptitle("Survival by radiogenomic trait (imaging-trait network × enriched gene set)")
+    return fig
+
+
+def plot_radiogenomic_km_grid(endpoint: pd.DataFrame, rg_traits: pd.DataFrame, path: str | os.PathLike, *,
+                              tests: pd.DataFrame | None = None, columns: Sequence[str] | None = None,
+                              max_panels: int = 12, ylabel: str = "Overall survival probability") -> None:
+    """One KM panel per radiogenomic trait: carriers ("set enriched") vs the other assessed patients.
+
+    Panels are ``columns`` of ``rg_traits``, else the ``max_panels``
+    traits with the smallest Cox p of ``tests`` (a
+    :func:`survival.radiogenomic_tests` table, whose log-rank FDR and
+    adjusted HR go into the titles), else the first ``max_panels`` columns.
+    ``ylabel`` names the endpoint (e.g. "Progression-free survival probability").
+    """
+    with _style():
+        fig = _radiogenomic_grid_figure(endpoint, rg_traits, tests=tests, columns=columns, max_panels=max_panels,
+                                        ylabel=ylabel)
+        _save(fig, path)
+
+
+# --------------------------------------------------------------------------- network vs comparison models
+
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+
+_PERF_METRIC_LABEL = {"auc": "ROC AUC", "auc_macro": "macro ROC AUC", "r2": "R²"}
+CLAIMED_MARGIN = 0.10  # the study's claimed AUC advantage of the networks over the comparison models
+
+
+def _performance_figure(summary: pd.DataFrame, boot: pd.DataFrame, *, reference: str = "network") -> Figure:
+    _require(summary, ["target", "model", "mean_auc", "ci_low", "ci_high"], "performance summary")
+    _require(boot, ["target", "resample", "model", "value"], "bootstrap table")
+    if summary.empty:
+        raise InputError(None, "performance summary is empty")
+    targets = list(pd.unique(summary["target"]))
+    models = list(pd.unique(summary["model"]))
+    if reference in models:
+        models = [reference] + [m for m in models if m != reference]
+    others = [m for m in models if m != reference]
+    palette = dict(zip(models, sns.color_palette("colorblind", len(models))))
+    metrics = set(summary["metric"]) if "metric" in summary.columns else {"auc"}
+    all_auc = metrics <= {"auc", "auc_macro"}
+    metric_text = "ROC AUC" if all_auc else " / ".join(_PERF_METRIC_LABEL.get(m, m) for m in sorted(metrics))
+
+    width = max(10.0, 3.0 + 1.3 * len(targets) * (1 + 0.12 * len(models)))
+    fig = Figure(figsize=(width, 5.6), layout="constrained")
+    ax_bar, ax_box = fig.subplots(1, 2)
+
+    # left: CV mean per trait and model, bootstrap interval as error bars
+    x = np.arange(len(targets))
+    bar_w = 0.8 / max(len(models), 1)
+    for j, model in enumerate(models):
+        sub = summary.loc[summary["model"] == model].set_index("target").reindex(targets)
+        pos = x - 0.4 + bar_w * (j + 0.5)
+        ax_bar.bar(pos, sub["mean_auc"], width=bar_w * 0.92, color=palette[model], label=model)
+        ok = sub["ci_low"].notna() & sub["ci_high"].notna()
+        ax_bar.vlines(pos[ok.to_numpy()], sub.loc[ok, "ci_low"], sub.loc[ok, "ci_high"], color="black", linewidth=1.0)
+        for y_end in ("ci_low", "ci_high"):
+            ax_bar.hlines(sub.loc[ok, y_end], pos[ok.to_numpy()] - bar_w * 0.2, pos[ok.to_numpy()] + bar_w * 0.2,
+                          color="black", linewidth=1.0)
+    if all_auc:
+        ax_bar.axhline(0.5, linestyle="--", color="0.35", linewidth=1.0, label="chance (0.5)")
+        ax_bar.set_ylim(0.0, 1.0)
+    ax_bar.set_xticks(x, [str(t) for t in targets], rotation=45 if len(targets) > 6 else 0,
+                      ha="right" if len(targets) > 6 else "center")
+    ax_bar.set_xlabel("Imaging trait")
+    ax_bar.set_ylabel(f"CV {metric_text}: mean over outer folds")
+    ax_bar.set_title("Nested-CV performance per trait\nerror bars: 95% bootstrap interval "
+                     "of the pooled out-of-fold score")
+
+    # right: paired bootstrap differences reference - model
+    parts = []
+    for target in targets:
+        tb = boot.loc[boot["target"] == target]
+        wide = tb.pivot(index="resample", columns="model", values="value")
+        if reference not in wide.columns:
+            log.info("performance plot: target %s has no %r bootstrap scores; no differences drawn", target, reference)
+            continue
+        for model in others:
+            if model in wide.columns:
+                parts.append(pd.DataFrame({"target": str(target), "model": model,
+                                           "diff": (wide[reference] - wide[model]).to_numpy()}))
+    if parts:
+        diffs = pd.concat(parts, ignore_index=True)
+        drawn = [m for m in others if m in set(diffs["model"])]
+        box_w = 0.8 / len(drawn)
+        for j, model in enumerate(drawn):
+            for i, target in enumerate(targets):
+                values = diffs.loc[(diffs["target"] == str(target)) & (diffs["model"] == model), "diff"].to_numpy()
+                values = values[np.isfinite(values)]
+                if len(values) == 0:
+                    continue
+                ax_box.boxplot(values, positions=[i - 0.4 + box_w * (j + 0.5)], widths=box_w * 0.85,
+                               orientation="vertical", patch_artist=True, manage_ticks=False,
+                               boxprops={"facecolor": palette[model], "edgecolor": "0.2", "linewidth": 0.9},
+                               medianprops={"color": "black", "linewidth": 1.2},
+                               whiskerprops={"color": "0.2", "linewidth": 0.9}, capprops={"color": "0.2"},
+                               flierprops={"marker": ".", "markersize": 2.5, "markerfacecolor": "0.3",
+                                           "markeredgecolor": "none"})
+        ax_box.set_xticks(np.arange(len(targets)), [str(t) for t in targets])
+        ax_box.set_xlim(-0.6, len(targets) - 0.4)
+    else:
+        ax_box.text(0.5, 0.5, f"no paired differences ({reference!r} or other models missing)", ha="center",
+                    va="center", transform=ax_box.transAxes)
+    ax_box.axhline(0.0, color="0.2", linewidth=1.0, label="no difference (0)")
+    ax_box.axhline(CLAIMED_MARGIN, color="0.35", linestyle=":", linewidth=1.4,
+                   label=f"study's claimed margin (+{CLAIMED_MARGIN:.2f})")
+    handles = [Patch(facecolor=palette[m], edgecolor="0.2", label=m) for m in models]
+    if all_auc:
+        handles.append(Line2D([], [], color="0.35", linestyle="--", linewidth=1.0, label="chance AUC (0.5)"))
+    handles += ax_box.get_legend_handles_labels()[0]
+    fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 5), frameon=False,
+               title=f"Model (right: {reference} − model)", fontsize=9)
+    ax_box.tick_params(axis="x", labelrotation=45 if len(targets) > 6 else 0)
+    ax_box.set_xlabel("Imaging trait")
+    ax_box.set_ylabel(f"Paired bootstrap difference in {metric_text}\n({reference} − comparison model)")
+    ax_box.set_title(f"{reference.capitalize()} minus each comparison model\n"
+                     "paired bootstrap resamples of the pooled out-of-fold predictions")
+    return fig
+
+
+def plot_performance(summary: pd.DataFrame, boot: pd.DataFrame, path: str | os.PathLike, *,
+                     reference: str = "network") -> None:
+    """Network vs comparison models: CV scores with bootstrap intervals and paired bootstrap differences.
+
+    Left: the CV mean (``mean_auc``) per trait and model as grouped bars,
+    error bars from ``ci_low`` to ``ci_high`` (``summary`` as
+    :func:`radiogenomics.bootstrap.summarise` writes it). Right: boxplots
+    of the per-resample differences ``reference`` − model per trait from
+    ``boot`` (:func:`radiogenomics.bootstrap.bootstrap_scores` with a
+    ``target`` column), with lines at 0 and at the study's claimed +0.10.
+    """
+    with _style():
+        fig = _performance_figure(summary, boot, reference=reference)
+        _save(fig, path)
+
+
+# --------------------------------------------------------------------------- subtype validation (Figure 2)
+
+_SUBTYPE_PROB_COLUMNS = ["mask", "kind", "patient", "subtype", "class", "probability"]
+
+
+def _subtype_masking_figure(probabilities: pd.DataFrame, *, masks: Sequence[str] | None = None,
+                            classes: Sequence[str] | None = None) -> Figure:
+    _require(probabilities, _SUBTYPE_PROB_COLUMNS, "subtype masking probabilities")
+    table = probabilities[probabilities["kind"] != "random"]
+    if table.empty:
+        raise InputError(None, "subtype masking heatmap: no unmasked or subtype-set probabilities")
+    if table["subtype"].isna().all():
+        raise InputError(None, "subtype masking heatmap: the table has no true subtypes (column 'subtype')")
+    classes = [str(c) for c in (classes if classes is not None else pd.unique(table["class"]))]
+    if masks is None:
+        masks = list(pd.unique(table.loc[table["kind"] == "unmasked", "mask"]))
+        masks += list(pd.unique(table.loc[table["kind"] == "subtype set", "mask"]))
+    masks = [m for m in masks if m in set(table["mask"])]
+    if not masks:
+        raise InputError(None, "subtype masking heatmap: none of the requested masks is in the table")
+    truth = table.drop_duplicates("patient").set_index("patient")["subtype"].dropna().astype(str)
+    groups = [c for c in classes if (truth == c).any()] + sorted(set(truth) - set(classes))
+    # One patient order for every panel: by true subtype, then by the unmasked (else first panel's)
+    # probability of the patient's own class, highest first.
+    ref_mask = "unmasked" if "unmasked" in masks else masks[0]
+    ref = table[table["mask"] == ref_mask].pivot_table(index="patient", columns="class", values="probability",
+                                                       aggfunc="first")
+    order = []
+    for g in groups:
+        members = truth.index[truth == g]
+        own = ref.reindex(members)[g] if g in ref.columns else pd.Series(0.0, index=members)
+        order += list(own.sort_values(ascending=False, kind="mergesort").index)
+    sizes = {m: int(table.loc[table["mask"] == m, "n_genes"].iloc[0]) if "n_genes" in table.columns else None
+             for m in masks}
+    n_panels = len(masks)
+    fig = Figure(figsize=(1.6 + 2.25 * n_panels, 6.2), layout="constrained")
+    axes = fig.subplots(1, n_panels, sharey=True, squeeze=False)[0]
+    bounds = np.cumsum([int((truth == g).sum()) for g in groups])
+    centres = bounds - np.diff(np.concatenate([[0], bounds])) / 2.0
+    image = None
+    for ax, mask in zip(axes, masks):
+        wide = table[table["mask"] == mask].pivot_table(index="patient", columns="class", values="probability",
+                                                        aggfunc="first").reindex(index=order, columns=classes)
+        image = ax.imshow(wide.to_numpy(dtype=float), aspect="auto", cmap="viridis", vmin=0.0, vmax=1.0,
+                          interpolation="nearest")
+        for b in bounds[:-1]:
+            ax.axhline(b - 0.5, color="white", linewidth=1.5)
+        ax.set_xticks(range(len(classes)), classes, rotation=45, ha="right")
+        size = sizes.get(mask)
+        if mask == "unmasked":
+            title = f"Unmasked\n(all {size} genes)" if size else "Unmasked"
+        else:
+            title = f"{mask} set only\n({size} genes)" if size else f"{mask} set only"
+        ax.set_title(title)
+        ax.set_xlabel("Predicted class")
+        ax.tick_params(axis="both", labelsize=9.5)
+    axes[0].set_yticks(centres - 0.5, [f"{g}\n(n = {int((truth == g).sum())})" for g in groups])
+    axes[0].set_ylabel("Patients, grouped by true subtype")
+    fig.colorbar(image, ax=list(axes), label="Predicted class probability", shrink=0.85)
+    fig.suptitle("Subtype network: class probabilities with the input masked to each Verhaak gene set")
+    return fig
+
+
+def plot_subtype_masking_heatmap(probabilities: pd.DataFrame, path: str | os.PathLike, *,
+                                 masks: Sequence[str] | None = None, classes: Sequence[str] | None = None) -> None:
+    """Per-patient class probabilities of the subtype network, one panel per masked gene set.
+
+    ``probabilities`` is the table of ``validation.subtype_masking_probabilities`` (with true
+    subtypes). Panels: the unmasked network, then each subtype set (or ``masks``); rows are
+    patients grouped by true subtype (same order in every panel), columns the predicted classes,
+    colour the probability (0-1). A set that carries its subtype lights up the diagonal block.
+    """
+    with _style():
+        fig = _subtype_masking_figure(probabilities, masks=masks, classes=classes)
+        _save(fig, path)
+
+
+def _coverage_figure(curve: pd.DataFrame, *, reference_label: str = "Verhaak ClaNC genes",
+                     y: str = "share_of_reference") -> Figure:
+    expected = {"share_of_reference": "expected_share_of_reference", "share_of_top": "expected_share_of_top"}
+    if y not in expected:
+        raise InputError(None, f"coverage curve: y must be one of {list(expected)}, got {y!r}")
+    _require(curve, ["n", y, expected[y]], "coverage curve")
+    if curve.empty:
+        raise InputError(None, "coverage curve is empty")
+    n_ref = curve.attrs.get("n_reference")
+    n_genes = curve.attrs.get("n_genes")
+    fig = Figure(figsize=(6.4, 4.4), layout="constrained")
+    ax = fig.add_subplot()
+    colours = sns.color_palette("colorblind", 2)
+    ax.plot(curve["n"], 100.0 * curve[y], color=colours[0], linewidth=2.0, label="Single-gene masking ranking")
+    ax.plot(curve["n"], 100.0 * curve[expected[y]], color="0.35", linestyle="--", linewidth=1.5,
+            label="Random gene order (expected)")
+    ax.set_xlim(0, float(curve["n"].max()))
+    ax.set_ylim(0, 100)
+    ax.set_xlabel("Top N genes by single-gene masking score")
+    what = f"{n_ref} {reference_label}" if n_ref else reference_label
+    if y == "share_of_reference":
+        ax.set_ylabel(f"Share of the {what}\namong the top N (%)")
+    else:
+        ax.set_ylabel(f"Share of the top N that are\n{reference_label} (%)")
+    ax.legend(loc="upper left" if y == "share_of_reference" else "lower right", frameon=False)
+    ax.set_title("Coverage of the reference genes by single-gene masking"
+                 + (f"\n({n_genes} genes ranked)" if n_genes else ""))
+    return fig
+
+
+def plot_coverage_curve(curve: pd.DataFrame, path: str | os.PathLike, *,
+                        reference_label: str = "Verhaak ClaNC genes", y: str = "share_of_reference") -> None:
+    """Coverage of reference genes among the top N single genes (``validation.coverage_curve``).
+
+    ``y`` is ``share_of_reference`` (the share of the reference genes found, default) or
+    ``share_of_top`` (the share of the top N that are reference genes); the dashed line is the
+    expectation for a random gene order.
+    """
+    with _style():
+        fig = _coverage_figure(curve, reference_label=reference_label, y=y)
+        _save(fig, path)
+
+
+_RECOVERY_METHODS = {"masking_rank": "Gene-set masking", "enrichment_rank": "Saliency GSEA (patients enriched)",
+                     "correlation_rank": "Correlation GSEA (|NES|)"}
+
+
+def _recovery_methods_figure(recovery: pd.DataFrame) -> Figure:
+    _require(recovery, ["target", "driver", "n_sets"], "driver recovery table")
+    methods = [c for c in _RECOVERY_METHODS if c in recovery.columns]
+    if not methods:
+        raise InputError(None, f"driver recovery table has none of the rank columns {list(_RECOVERY_METHODS)}")
+    if recovery.empty:
+        raise InputError(None, "driver recovery table is empty")
+    rec = recovery.reset_index(drop=True)
+    y = np.arange(len(rec))[::-1].astype(float)
+    colours = dict(zip(methods, sns.color_palette("colorblind", len(methods))))
+    markers = dict(zip(methods, ["o", "s", "D"]))
+    fig = Figure(figsize=(7.4, 1.6 + 0.48 * len(rec)), layout="constrained")
+    ax = fig.add_subplot()
+    offsets = np.linspace(-0.18, 0.18, len(methods)) if len(methods) > 1 else [0.0]
+    n_sets = pd.to_numeric(rec["n_sets"], errors="coerce")
+    for method, off in zip(methods, offsets):
+        ranks = pd.to_numeric(rec[method], errors="coerce")
+        ok = ranks.notna().to_numpy()
+        ax.scatter(ranks[ok], y[ok] + off, marker=markers[method], s=46, color=colours[method],
+                   label=_RECOVERY_METHODS[method], zorder=3)
+    ax.scatter(n_sets, y, marker="|", s=260, linewidths=2.0, color="black", label="Number of sets ranked", zorder=2)
+    ax.set_yticks(y, [f"{t}: {d}" for t, d in zip(rec["target"], rec["driver"])])
+    xmax = float(np.nanmax(n_sets.to_numpy(dtype=float))) if n_sets.notna().any() else 1.0
+    ax.set_xlim(0, xmax * 1.05 + 1)
+    ax.axvline(1, color="0.7", linewidth=0.8, linestyle=":")
+    ax.set_xlabel("Rank of the planted driver set (1 = top; lower is better)")
+    ax.set_ylabel("Network target: planted driver set")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12 - 0.6 / max(len(rec), 1)), ncol=2, frameon=False)
+    ax.set_title("Recovery of the planted drivers by each interpretation method")
+    return fig
+
+
+def plot_driver_recovery_methods(recovery: pd.DataFrame, path: str | os.PathLike) -> None:
+    """Rank of each planted driver set under each interpretation method (``recovery.driver_ranks``).
+
+    One row per (target, driver); markers for the masking rank, the saliency-GSEA rank and the
+    correlation-GSEA rank (the columns present), and a black tick at the number of sets ranked.
+    """
+    with _style():
+        fig = _recovery_methods_figure(recovery)
+        _save(fig, path)

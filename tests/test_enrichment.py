@@ -187,3 +187,94 @@ def test_enrichment_summary():
     assert s.loc["A", "mean_nes"] == pytest.approx(2.0)
     assert s.loc["B", "median_fdr"] == pytest.approx(0.04)
     assert enrichment_summary(results, fdr=0.3).set_index("set").loc["A", "n_enriched"] == 3
+
+
+# ---------------------------------------------------------------------------- rankings and agreement
+
+
+def _expression(n: int = 60, g: int = 40, seed: int = 8) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(rng.normal(size=(n, g)), index=[f"P{i:02d}" for i in range(n)], columns=genes_(g))
+
+
+def test_correlation_ranking_binary_and_continuous():
+    from scipy import stats
+
+    from radiogenomics.enrichment import correlation_ranking
+
+    x = _expression()
+    x["G5"] = 1.0  # a constant gene
+    rng = np.random.default_rng(9)
+    yb = pd.Series((x["G0"] + rng.normal(0, 0.5, len(x)) > 0).astype(int), index=x.index)
+    r = correlation_ranking(x, yb.sample(frac=1.0, random_state=1), "binary")  # joined by patient ID
+    assert isinstance(r, pd.Series) and r.index.name == "gene" and list(r.index) == list(x.columns)
+    assert r["G5"] == 0.0
+    for gene in ("G0", "G1", "G39"):
+        assert r[gene] == pytest.approx(stats.pointbiserialr(yb, x[gene]).statistic, abs=1e-12)
+    assert r.idxmax() == "G0"
+    yc = pd.Series(x["G3"].to_numpy() * 2 + rng.normal(0, 1, len(x)), index=x.index)
+    yc.iloc[:5] = np.nan  # missing values are dropped
+    rc = correlation_ranking(x, yc, "continuous")
+    keep = yc.notna()
+    assert rc["G3"] == pytest.approx(stats.spearmanr(x.loc[keep, "G3"], yc[keep]).statistic, abs=1e-12)
+    rp = correlation_ranking(x, yc, "continuous", method="pearson")
+    assert rp["G3"] == pytest.approx(stats.pearsonr(x.loc[keep, "G3"], yc[keep]).statistic, abs=1e-12)
+    res = prerank_gsea(rc, {"with_G3": genes_(40)[:20]}, n_perm=50, min_size=5)
+    assert list(res["ranking"].unique()) == ["correlation"]  # a Series is one ranking named after it
+    with pytest.raises(ValueError, match="0/1"):
+        correlation_ranking(x, yc.fillna(0), "binary")
+    with pytest.raises(ValueError, match="method"):
+        correlation_ranking(x, yb, "binary", method="kendall")
+
+
+def test_correlation_ranking_multiclass_one_vs_rest():
+    from scipy import stats
+
+    from radiogenomics.enrichment import correlation_ranking
+
+    x = _expression(n=90)
+    labels = np.array(["A", "B", "C"])[np.arange(90) % 3]
+    y = pd.Series(labels, index=x.index)
+    table = correlation_ranking(x, y, "multiclass", classes=["C", "A", "B"])
+    assert list(table.index) == ["C", "A", "B"] and table.index.name == "class"
+    assert list(table.columns) == list(x.columns)
+    for cls in ("A", "C"):
+        member = (y == cls).astype(int)
+        assert table.loc[cls, "G7"] == pytest.approx(stats.pointbiserialr(member, x["G7"]).statistic, abs=1e-12)
+    codes = pd.Series(np.arange(90) % 3, index=x.index)  # codes index into classes
+    pd.testing.assert_frame_equal(correlation_ranking(x, codes, "multiclass", classes=["A", "B", "C"]),
+                                  table.loc[["A", "B", "C"]])
+    with pytest.raises(ValueError, match="classes"):
+        correlation_ranking(x, y, "multiclass", classes=["A", "B"])
+
+
+def test_masking_ranking():
+    from radiogenomics.enrichment import masking_ranking
+
+    table = pd.DataFrame({"set": ["g1", "g2", "g3", "g4"], "n_genes": 1, "auc": [0.9, 0.6, 0.5, 0.4],
+                          "ap": [0.8, 0.5, np.nan, 0.3], "rank": [1, 2, 3, 4]})
+    table.attrs["secondary_metric"] = "ap"
+    r = masking_ranking(table)
+    assert r.index.name == "gene" and list(r.index) == ["g1", "g2", "g3", "g4"]
+    np.testing.assert_allclose(r.to_numpy(), [0.3, 0.0, 0.0, -0.2])  # median 0.5; NaN -> the median
+    np.testing.assert_allclose(masking_ranking(table, metric="auc", center=False), [0.9, 0.6, 0.5, 0.4])
+    with pytest.raises(ValueError, match="no column"):
+        masking_ranking(table, metric="r2")
+
+
+def test_agreement_uses_bh_of_nominal_p_on_both_sides():
+    from radiogenomics.enrichment import agreement
+
+    ours = pd.DataFrame({"ranking": ["r1"] * 4 + ["r2"] * 4, "set": list("ABCD") * 2,
+                         "nes": [2.0, 1.5, -1.0, 0.2, 1.0, 0.5, 0.1, -2.0],
+                         "p": [0.001, 0.02, 0.3, 0.9, 0.04, 0.5, 0.8, 0.001]})
+    ref = ours.copy()
+    ref["nes"] = ref["nes"] * 1.01
+    ref.loc[1, "p"] = 0.2  # r1/B no longer significant after BH
+    ref["fdr"] = 1.0  # a reference FDR column is ignored
+    a = agreement(ours, ref.sample(frac=1.0, random_state=0))
+    assert a["n_pairs"] == 8
+    assert a["nes_spearman"] == pytest.approx(1.0)
+    # ours: r1 BH of (0.001, 0.02) -> 0.004, 0.04 (both < 0.05); r2: 0.001 -> 0.004 only
+    assert a["significant_ours"] == 3 and a["significant_reference"] == 2
+    assert a["same_significance"] == pytest.approx(7 / 8)

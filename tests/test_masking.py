@@ -13,6 +13,7 @@ from torch import nn
 
 from radiogenomics import evaluation
 from radiogenomics.masking import (
+    MaskingEngine,
     _primary_rows,
     benjamini_hochberg,
     gene_masking,
@@ -384,3 +385,181 @@ def test_out_of_fold_masking_needs_a_model_per_fold():
         gene_masking({0: model}, expression, y, sets, folds=folds)
     with pytest.raises(TypeError):
         gene_masking(model, expression, y, sets, folds=folds)
+
+
+# ---------------------------------------------------------------------------- the folded engine
+
+
+def _mlp_variants():
+    torch.manual_seed(5)
+    seq = nn.Sequential(nn.Linear(N_GENES, 40), nn.BatchNorm1d(40), nn.Identity(), nn.ReLU(), nn.Dropout(0.2),
+                        nn.Sequential(nn.Linear(40, 20), nn.Sigmoid()), nn.Linear(20, 3, bias=False))
+    with torch.no_grad():
+        seq[1].running_mean.normal_(0.0, 0.3)
+        seq[1].running_var.uniform_(0.5, 2.0)
+    return {
+        "tanh-bn": random_net(hidden=(64, 32), n_out=2),
+        "relu-nobn": random_net(hidden=(64, 32), n_out=1, activation="relu", batch_norm=False),
+        "sigmoid-deep": random_net(hidden=(64, 32, 16, 8), n_out=4, activation="sigmoid"),
+        "linear-only": TargetNet(N_GENES, [], 2),
+        "sequential": seq,
+    }
+
+
+@pytest.mark.parametrize("name", ["tanh-bn", "relu-nobn", "sigmoid-deep", "linear-only", "sequential"])
+def test_fold_layers_equal_the_network_in_eval_mode(name):
+    from radiogenomics.masking import fold_layers
+
+    net = _mlp_variants()[name]
+    net.train()  # folding uses the running statistics whatever the mode
+    layers = fold_layers(net)
+    assert layers is not None
+    x = torch.randn(30, N_GENES)
+    h = x
+    for layer in layers:
+        h = h @ layer.weight_t + layer.bias
+        if layer.activation is not None:
+            h = layer.activation(h.clone())
+    net.eval()
+    with torch.no_grad():
+        assert (h - net(x)).abs().max().item() <= 1e-5
+    assert all(layer.weight_t.is_contiguous() for layer in layers)
+
+
+def test_fold_layers_refuses_what_it_cannot_fold():
+    from radiogenomics.masking import fold_layers
+
+    assert fold_layers(Wrapped(random_net())) is None
+    assert fold_layers(nn.Sequential(nn.Linear(10, 5), nn.LeakyReLU(), nn.Linear(5, 1))) is None
+    assert fold_layers(nn.Sequential(nn.Linear(10, 5), nn.Tanh(), nn.BatchNorm1d(5), nn.Linear(5, 1))) is None
+    assert fold_layers(nn.Sequential(nn.Linear(10, 5), nn.BatchNorm1d(5, track_running_stats=False))) is None
+    assert fold_layers(nn.Sequential(nn.Tanh(), nn.Linear(10, 1))) is None
+    # ... and the engine still masks exactly through the network's own modules.
+    rng = np.random.default_rng(15)
+    wrapped = Wrapped(random_net())
+    x = rng.normal(size=(12, N_GENES)).astype(np.float32)
+    engine = MaskingEngine(wrapped)
+    assert engine.layers is None
+    genes = np.array([3, 50, 299])
+    np.testing.assert_allclose(engine.single_gene_outputs(x, genes),
+                               naive_masked(wrapped, x, [[g] for g in genes]), atol=1e-5)
+
+
+def test_single_gene_outputs_exact_with_tied_values():
+    """Ties (rounded values, zeros) are computed once and mapped back; batches split genes anywhere."""
+    rng = np.random.default_rng(16)
+    net = random_net(hidden=(48, 24), n_out=3)
+    x = np.round(rng.normal(size=(50, N_GENES)), 1).astype(np.float32)
+    x[:, :20] = 0.0  # genes at their training mean for everybody
+    x[:25, 20:40] = 1.5
+    ref = naive_masked(net, x, [[g] for g in range(N_GENES)])
+    for rows in (None, 7, 50, 333):
+        engine = MaskingEngine(net, batch_rows=rows)
+        got = engine.single_gene_outputs(x)
+        assert got.shape == (N_GENES, 50, 3) and got.dtype == np.float32
+        assert np.abs(got - ref).max() <= 1e-5
+    genes = np.array([299, 0, 21, 21])
+    np.testing.assert_allclose(MaskingEngine(net).single_gene_outputs(x, genes), ref[genes], atol=1e-5)
+    # size-1 sets inside a mixed collection take the same path
+    sets = [np.array([5]), np.arange(10, 60), np.array([77]), np.array([], dtype=np.int64)]
+    np.testing.assert_allclose(masked_outputs(net, x, sets), naive_masked(net, x, sets), atol=1e-5)
+    with pytest.raises(ValueError, match="outside"):
+        MaskingEngine(net).single_gene_outputs(x, [N_GENES])
+    with pytest.raises(ValueError, match="expects"):
+        MaskingEngine(net).outputs(x[:, :10], sets)
+
+
+def test_distinct_values_mapping():
+    from radiogenomics.masking import _distinct_values
+
+    x = np.array([[1.0, 0.0, 2.0], [1.0, 3.0, 2.0], [0.5, 0.0, 2.0], [1.0, -1.0, 2.0]], dtype=np.float32)
+    values, counts, inverse = _distinct_values(x, np.array([0, 1, 2]))
+    assert counts.tolist() == [2, 3, 1]
+    assert values.tolist() == [0.5, 1.0, -1.0, 0.0, 3.0, 2.0]
+    np.testing.assert_array_equal(values[inverse], x)
+
+
+def test_engine_is_a_snapshot_and_matches_masked_outputs():
+    rng = np.random.default_rng(17)
+    net = random_net(hidden=(32, 16), n_out=1)
+    x = rng.normal(size=(20, N_GENES)).astype(np.float32)
+    sets = mixed_sets(rng)
+    engine = MaskingEngine(net)
+    before = engine.outputs(x, sets)
+    np.testing.assert_array_equal(before, masked_outputs(net, x, sets))
+    with torch.no_grad():
+        net.head.bias.add_(1.0)
+    np.testing.assert_array_equal(engine.outputs(x, sets), before)  # folded weights are a snapshot
+    assert np.abs(MaskingEngine(net).outputs(x, sets) - naive_masked(net, x, sets)).max() <= 1e-5
+
+
+@pytest.mark.parametrize("target_type", ["binary", "multiclass", "continuous"])
+def test_vectorised_secondary_equals_evaluation_score(target_type):
+    from radiogenomics.masking import _secondary_rows
+
+    rng = np.random.default_rng(18)
+    n = 70
+    c = 3 if target_type == "multiclass" else 1
+    y = {"binary": rng.integers(0, 2, n), "multiclass": rng.integers(0, 3, n),
+         "continuous": rng.normal(size=n).round(1)}[target_type]
+    outputs = rng.normal(size=(20, n, c)).round(1)  # ties
+    outputs[0] = 0.0  # a constant prediction
+    outputs[1] = 40.0 * outputs[1]  # saturated sigmoid / softmax: ties after the transform
+    fast = _secondary_rows(target_type, y, outputs)
+    ref = [evaluation.score(target_type, y, o)[evaluation.SECONDARY_METRIC[target_type]] for o in outputs]
+    np.testing.assert_allclose(fast, ref, atol=1e-12)
+
+
+def test_single_gene_masking_planted_genes_first():
+    from radiogenomics.masking import single_gene_masking
+
+    rng = np.random.default_rng(19)
+    model, expression, y, _ = planted_model(rng)
+    df = single_gene_masking(model, expression, y)
+    assert list(df.columns) == ["set", "n_genes", "auc", "ap", "null_mean", "null_sd", "p_empirical", "fdr", "rank"]
+    assert len(df) == len(model.genes) and (df["n_genes"] == 1).all()
+    assert set(df["set"].iloc[:10]) == set(model.genes[:10])
+    assert list(df["rank"]) == list(range(1, len(df) + 1))
+    assert df["p_empirical"].isna().all() and df["fdr"].isna().all()
+    assert df["null_mean"].iloc[0] == pytest.approx(df["auc"].mean())
+    assert df.attrs["n_random"] == 0 and df.attrs["primary_metric"] == "auc"
+    # the same values as gene_masking with sets of one gene
+    some = {g: [g] for g in model.genes[:5] + model.genes[50:55]}
+    ref = gene_masking(model, expression, y, some, n_random=5).set_index("set")
+    got = df.set_index("set").loc[list(some)]
+    np.testing.assert_allclose(got["auc"], ref.loc[list(some), "auc"], atol=1e-12)
+    np.testing.assert_allclose(got["ap"], ref.loc[list(some), "ap"], atol=1e-12)
+    with_p = single_gene_masking(model, expression, y, p_values=True)
+    assert with_p["p_empirical"].iloc[0] == pytest.approx(1 / len(model.genes))
+    assert with_p["p_empirical"].is_monotonic_increasing
+    assert with_p.attrs["n_random"] == len(model.genes) - 1
+
+
+@pytest.mark.parametrize("target_type", ["multiclass", "continuous"])
+def test_single_gene_masking_other_types_and_out_of_fold(target_type):
+    from radiogenomics.masking import single_gene_masking
+
+    rng = np.random.default_rng(20)
+    model, expression, y, _ = _typed_model(target_type, rng)
+    folds = pd.DataFrame({"patient": expression.index, "fold": np.arange(len(expression)) % 2})
+    fold_models = {k: FittedModel(network=random_net(n_genes=120, hidden=(16,), n_out=model.network.head.out_features,
+                                                     seed=30 + k),
+                                  genes=model.genes, scaler=model.scaler, target="t", target_type=target_type,
+                                  classes=model.classes, arch={"hidden": [16]}, target_scaler=model.target_scaler)
+                   for k in range(2)}
+    df = single_gene_masking(fold_models, expression, y, folds=folds)
+    primary = evaluation.PRIMARY_METRIC[target_type]
+    secondary = evaluation.SECONDARY_METRIC[target_type]
+    assert df.attrs["mode"] == "out-of-fold"
+    idx = {g: i for i, g in enumerate(model.genes)}
+    for gene in df["set"].iloc[[0, 7, 60]]:
+        pooled = np.empty((len(expression), model.network.head.out_features))
+        for k, m in fold_models.items():
+            rows = np.flatnonzero(folds["fold"].to_numpy() == k)
+            pooled[rows] = m.unscale_outputs(naive_masked(m.network, m.scaled(expression.iloc[rows]),
+                                                          [[idx[gene]]])[0].astype(float))
+        s = evaluation.score(target_type, y.to_numpy() if target_type == "continuous" else y.to_numpy(), pooled,
+                             model.classes)
+        row = df.set_index("set").loc[gene]
+        assert row[primary] == pytest.approx(s[primary], abs=1e-6)
+        assert row[secondary] == pytest.approx(s[secondary], abs=1e-6)

@@ -132,3 +132,38 @@ def test_multiclass_blocks_per_class():
         blocks.append(block.to_numpy())
     assert not np.allclose(blocks[0], blocks[1]) and not np.allclose(blocks[1], blocks[2])
     assert all(p.grad is None for p in model.network.parameters())
+
+
+@pytest.mark.parametrize("abs_", [True, False])
+def test_attribute_targets_equals_attribute_per_target(abs_):
+    net = random_net(3)
+    net.train()
+    x = torch.randn(25, N_GENES)
+    sal = Saliency(net)
+    blocks = sal.attribute_targets(x, abs=abs_)  # every output column
+    assert net.training
+    assert blocks.shape == (3, *x.shape)
+    for k in range(3):
+        assert (blocks[k] - sal.attribute(x, target=k, abs=abs_)).abs().max().item() <= 1e-6
+        assert (blocks[k].abs() - per_patient_gradients(net, x, k).abs()).abs().max().item() <= 1e-6
+    picked = sal.attribute_targets(x, [2, 0], abs=abs_)
+    assert torch.allclose(picked[0], blocks[2]) and torch.allclose(picked[1], blocks[0])
+    assert sal.attribute_targets(x, [1]).shape == (1, *x.shape)
+    assert all(p.grad is None for p in net.parameters())
+    with pytest.raises(ValueError, match="out of range"):
+        sal.attribute_targets(x, [3])
+
+
+def test_attribute_targets_falls_back_to_one_backward_pass_per_target(monkeypatch):
+    net = random_net(3).eval()
+    x = torch.randn(10, N_GENES)
+    expected = Saliency(net).attribute_targets(x)
+    real_grad = torch.autograd.grad
+
+    def no_batched_grad(*args, **kwargs):
+        if kwargs.get("is_grads_batched"):
+            raise RuntimeError("no batching rule")
+        return real_grad(*args, **kwargs)
+
+    monkeypatch.setattr(torch.autograd, "grad", no_batched_grad)
+    assert torch.allclose(Saliency(net).attribute_targets(x), expected, atol=1e-7)
