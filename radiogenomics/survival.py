@@ -1,24 +1,35 @@
-"""Overall survival by imaging trait: endpoint, Kaplan–Meier, log-rank and Cox fits.
+"""Survival endpoints, Kaplan–Meier, log-rank and Cox fits, radiogenomic traits and stepwise selection.
 
-The endpoint is built from a TCGA clinical table indexed by patient (as
+Endpoints are built from a TCGA clinical table indexed by patient (as
 returned by ``parsers.read_clinical_biotab``: string values, bracketed
-missing values already NaN). Every patient that cannot be given an endpoint
+missing values already NaN), optionally completed by the other Biotab tables
+(follow-ups, drugs, radiation, new tumour events; see
+:func:`read_biotab_records`). Every patient that cannot be given an endpoint
 is listed in a problems table with the reason; nothing is dropped silently.
-Groups (imaging traits) are always joined to the endpoint by patient ID,
-never by position, so row order never changes a result.
+Groups (imaging traits, subtypes, radiogenomic traits) are always joined to
+the endpoint by patient ID, never by position, so row order never changes a
+result.
 
 Fits use lifelines: ``KaplanMeierFitter``, ``multivariate_logrank_test`` and
-``CoxPHFitter`` (Efron ties, lifelines' default).
+``CoxPHFitter`` (Efron ties, lifelines' only method and R's ``coxph``
+default). ``tests/test_survival_r.py`` checks the log-rank statistic and the
+Cox fit against R's ``survival`` package.
 """
 
 from __future__ import annotations
 
+import csv
 import logging
-from typing import Hashable, Sequence
+import os
+import re
+import warnings
+from dataclasses import dataclass, field
+from typing import Hashable, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 from lifelines import CoxPHFitter, KaplanMeierFitter
+from lifelines.exceptions import ConvergenceError, ConvergenceWarning
 from lifelines.statistics import multivariate_logrank_test
 from lifelines.utils import median_survival_times
 
@@ -28,23 +39,52 @@ from .stats import benjamini_hochberg
 log = logging.getLogger(__name__)
 
 ENDPOINT_COLUMNS = ["time", "event"]
-COVARIATE_COLUMNS = ["age", "gender", "race"]
+COVARIATE_COLUMNS = ["age", "age_group", "gender", "race", "karnofsky"]
 PROBLEM_COLUMNS = ["patient", "problem"]
 KM_SUMMARY_COLUMNS = ["group", "n", "events", "median_days", "median_ci_low", "median_ci_high"]
 LOGRANK_KEYS = ["test_statistic", "p", "df", "n", "n_groups", "note"]
 LOGRANK_TABLE_COLUMNS = ["trait", "n", "n_groups", "events", "statistic", "p", "note", "fdr"]
 COX_COLUMNS = ["covariate", "hr", "ci_low", "ci_high", "p", "note"]
+KM_LOGRANK_COLUMNS = ["label", "grouping", "group", "n", "events", "median_days", "median_ci_low", "median_ci_high",
+                      "logrank_statistic", "logrank_df", "logrank_p", "note"]
+RADIOGENOMIC_TEST_COLUMNS = ["trait", "network", "set", "n", "n_carriers", "events", "carrier_events",
+                             "logrank_statistic", "logrank_p", "logrank_fdr", "n_cox", "hr", "ci_low", "ci_high",
+                             "cox_p", "cox_fdr", "note"]
+STEPWISE_PATH_COLUMNS = ["step", "action", "term", "aic", "loglik", "n_params", "note"]
+#: Separator of the network (imaging trait) and the gene set in a radiogenomic trait name.
+RADIOGENOMIC_SEPARATOR = "|"
 
-# Column names of the current Biotab table first, then the legacy short names.
+# Column names of the current Biotab tables first, then the legacy short names.
 _VITAL_COLUMNS = ("vital_status",)
 _DEATH_COLUMNS = ("death_days_to", "days_to_death")
 _LAST_CONTACT_COLUMNS = ("last_contact_days_to", "days_to_last_followup")
 _AGE_COLUMNS = ("age_at_initial_pathologic_diagnosis", "age_at_diagnosis")
 _GENDER_COLUMNS = ("gender",)
 _RACE_COLUMNS = ("race",)
+_KARNOFSKY_COLUMNS = ("karnofsky_score", "karnofsky_performance_score")
+_PATIENT_ID_COLUMNS = ("bcr_patient_barcode", "patient")
+#: Day of a new tumour event (progression / recurrence) after the initial diagnosis.
+_NTE_DAY_COLUMNS = ("new_tumor_event_dx_days_to", "days_to_new_tumor_event_after_initial_treatment")
+#: Yes/no flag of a new tumour event (a YES with no day is a problem for progression-free survival).
+_NTE_INDICATOR_COLUMNS = ("new_tumor_event_dx_indicator", "new_tumor_event_after_initial_treatment")
+_NTE_TYPE_COLUMNS = ("new_tumor_event_type",)
+#: Start / end days of drug and radiation treatment (Biotab drug and radiation tables, current and legacy
+#: names, e.g. ``pharmaceutical_tx_started_days_to``, ``radiation_therapy_ended_days_to``,
+#: ``days_to_drug_therapy_start``): the patient was known to be alive on that day.
+_TREATMENT_DAY_RE = re.compile(r"^(?:(?:pharmaceutical|drug|radiation)[a-z0-9_]*_days_to"
+                               r"|days_to_(?:drug|radiation)[a-z0-9_]*)$")
 
 _DEAD = {"dead", "deceased"}
 _ALIVE = {"alive", "living"}
+_YES = {"yes", "true", "1"}
+_BRACKETED_RE = re.compile(r"^\[.*\]$")
+
+#: Newton-Raphson tolerances of lifelines' ``CoxPHFitter`` (its defaults, 1e-7 / 1e-9, stop about 1e-5 short of
+#: the maximum; these reach R's ``coxph`` estimates to about 1e-10).
+COX_FIT_OPTIONS = {"precision": 1e-12, "r_precision": 1e-14}
+
+#: AIC differences at most this large are ties (broken by the candidates' column order).
+AIC_TOLERANCE = 1e-8
 
 
 def _find_column(df: pd.DataFrame, candidates: Sequence[str]) -> str | None:
@@ -74,110 +114,342 @@ def _race_group(value) -> str:
     return "non-white"
 
 
-def overall_survival(clinical: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Overall-survival endpoint of each patient and the patients that have none.
+# --------------------------------------------------------------------------- endpoints
 
-    Parameters
-    ----------
-    clinical
-        Clinical table indexed by patient with ``vital_status`` (Dead/Alive),
-        ``death_days_to`` and ``last_contact_days_to`` (legacy
-        ``days_to_death`` / ``days_to_last_followup`` are accepted), and
-        optionally ``age_at_initial_pathologic_diagnosis``, ``gender``, ``race``.
 
-    Returns
-    -------
-    endpoint
-        Indexed by ``patient``: ``time`` (days; days to death for dead
-        patients, days to last contact for living ones), ``event`` (1 dead,
-        0 alive) and, when the clinical table has them, ``age`` (float),
-        ``gender`` (lower case) and ``race`` (``white`` / ``non-white`` /
-        ``unknown``).
-    problems
-        Columns ``patient``, ``problem``: one row per excluded patient and why
-        (missing or unrecognised vital status, missing / non-numeric /
-        negative time, duplicated patient ID).
+def read_biotab_records(path: str | os.PathLike) -> pd.DataFrame:
+    """Read a TCGA Biotab table that may hold several rows per patient.
+
+    For the follow-up (``clinical_follow_up_v1.0_gbm``), drug, radiation and
+    new-tumour-event (``clinical_nte_gbm``) tables, which
+    ``parsers.read_clinical_biotab`` rejects because a patient has several
+    records. Format as the patient table: tab-separated, three header rows
+    (column names, short names, a row of ``CDE_ID:`` codes), then one record
+    per row; ``bcr_patient_barcode`` names the patient.
+
+    Returns one row per record (file order, default index): ``patient`` (the
+    stripped barcode) first, then the other columns as strings; bracketed
+    values (``[Not Available]``) and empty cells are NaN.
 
     Raises
     ------
     InputError
-        When the table lacks a column the endpoint needs (a whole-table
-        problem); per-patient problems never raise.
+        A missing file, fewer than three header rows, no
+        ``bcr_patient_barcode`` column, or a row with the wrong number of
+        fields (row named).
     """
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise InputError(path, "file not found")
+    with open(path, newline="", encoding="utf-8") as fh:
+        reader = csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
+        header = [next(reader, None) for _ in range(3)]
+        if any(h is None for h in header) or not header[2] or not header[2][0].startswith("CDE_ID:"):
+            raise InputError(path, "expected three header rows (column names, short names, and a row of 'CDE_ID:' "
+                                   "codes)", row=3)
+        names = [c.strip() for c in header[0]]
+        if "bcr_patient_barcode" not in names:
+            raise InputError(path, "missing required column 'bcr_patient_barcode'", column="bcr_patient_barcode")
+        records = []
+        for line, record in enumerate(reader, start=4):
+            if not record or all(not c.strip() for c in record):
+                continue
+            if len(record) != len(names):
+                raise InputError(path, f"expected {len(names)} tab-separated fields, found {len(record)}", row=line)
+            records.append([np.nan if (c := cell.strip()) == "" or _BRACKETED_RE.match(c) else c for cell in record])
+    df = pd.DataFrame(records, columns=names, dtype=object)
+    df.insert(0, "patient", df.pop("bcr_patient_barcode").map(lambda v: v.strip() if isinstance(v, str) else v))
+    log.info("%s: %d records of %d patients, %d columns", path, len(df), df["patient"].nunique(), df.shape[1])
+    return df
+
+
+def _table_patients(table: pd.DataFrame) -> pd.Index:
+    """Patient IDs of each row: the ``bcr_patient_barcode`` or ``patient`` column, else the index."""
+    col = _find_column(table, _PATIENT_ID_COLUMNS)
+    raw = table[col].to_numpy(dtype=object) if col is not None else table.index.to_numpy(dtype=object)
+    return pd.Index([str(v).strip() if isinstance(v, str) or not pd.isna(v) else "" for v in raw], name="patient")
+
+
+def _numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Numeric values (NaN when missing or not a number) and a mask of the non-numeric, non-missing ones."""
+    clean = _clean_text(values)
+    num = pd.to_numeric(clean, errors="coerce").astype(float)
+    num = num.where(np.isfinite(num), np.nan)
+    return num, num.isna() & clean.notna()
+
+
+@dataclass
+class _Extra:
+    """What the extra Biotab tables say per patient (day lists hold (day, 'table k: column'))."""
+
+    first_table: dict[str, str] = field(default_factory=dict)
+    status: dict[str, set] = field(default_factory=dict)
+    death: dict[str, list] = field(default_factory=dict)
+    contact: dict[str, list] = field(default_factory=dict)
+    activity: dict[str, list] = field(default_factory=dict)
+    progression: dict[str, list] = field(default_factory=dict)
+    progression_flag: dict[str, set] = field(default_factory=dict)
+    negative_contact: dict[str, list] = field(default_factory=dict)
+    negative_progression: dict[str, list] = field(default_factory=dict)
+    non_numeric: dict[str, list] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def add(self, store: dict, pid: str, value) -> None:
+        store.setdefault(pid, []).append(value)
+
+    def count(self, key: str, n: int = 1) -> None:
+        self.counts[key] = self.counts.get(key, 0) + n
+
+
+def _as_table_list(tables, what: str) -> list[pd.DataFrame]:
+    if tables is None:
+        return []
+    if isinstance(tables, pd.DataFrame):
+        return [tables]
+    out = list(tables)
+    for i, t in enumerate(out, start=1):
+        if not isinstance(t, pd.DataFrame):
+            raise InputError(None, f"{what} table {i} is a {type(t).__name__}, expected a pandas DataFrame")
+    return out
+
+
+def _collect_extra(tables: list[pd.DataFrame], kind: str, extra: _Extra) -> None:
+    """Read the day columns of follow-up / drug / radiation (``kind='follow_up'``) or new-tumour-event tables."""
+    for k, table in enumerate(tables, start=1):
+        name = f"{kind} table {k}"
+        ids = _table_patients(table)
+        if (ids == "").any():
+            raise InputError(None, f"{name}: {int((ids == '').sum())} row(s) without a patient ID")
+        for pid in ids:
+            extra.first_table.setdefault(pid, name)
+        used: list[str] = []
+        vital_col = _find_column(table, _VITAL_COLUMNS)
+        if vital_col is not None:
+            used.append(vital_col)
+            for pid, v in zip(ids, _clean_text(table[vital_col])):
+                if isinstance(v, str):
+                    s = v.lower()
+                    if s in _DEAD or s in _ALIVE:
+                        extra.status.setdefault(pid, set()).add("dead" if s in _DEAD else "alive")
+                    else:
+                        extra.count(f"unrecognised vital status in {name}")
+        type_col = _find_column(table, _NTE_TYPE_COLUMNS)
+        new_primary = (_clean_text(table[type_col]).map(lambda v: isinstance(v, str) and "new primary" in v.lower())
+                       .to_numpy(dtype=bool) if type_col is not None else np.zeros(len(table), dtype=bool))
+        if type_col is not None:
+            used.append(type_col)
+            extra.count(f"new primary tumour records not counted as progression ({name})", int(new_primary.sum()))
+        if kind == "new_tumor_events":
+            for pid, np_row in zip(ids, new_primary):
+                if not np_row:
+                    extra.progression_flag.setdefault(pid, set()).add(f"a record in {name}")
+        for col in table.columns:
+            if col in _PATIENT_ID_COLUMNS:
+                continue
+            if col in _NTE_INDICATOR_COLUMNS:
+                used.append(col)
+                for pid, v in zip(ids, _clean_text(table[col])):
+                    if isinstance(v, str) and v.lower() in _YES:
+                        extra.progression_flag.setdefault(pid, set()).add(f"{col} = {v} in {name}")
+                continue
+            if col in _DEATH_COLUMNS:
+                role = "death"
+            elif col in _LAST_CONTACT_COLUMNS:
+                role = "contact"
+            elif col in _NTE_DAY_COLUMNS:
+                role = "nte"
+            elif _TREATMENT_DAY_RE.match(str(col)):
+                role = "treatment"
+            else:
+                continue
+            used.append(col)
+            days, bad = _numbers(table[col])
+            where = f"{name}: {col}"
+            raw_values = table[col].to_numpy(dtype=object)
+            for pid, day, is_bad, np_row, raw in zip(ids, days, bad, new_primary, raw_values):
+                if is_bad:
+                    extra.add(extra.non_numeric, pid, f"{where} = {raw!r}")
+                    continue
+                if not np.isfinite(day):
+                    continue
+                if role == "death":
+                    extra.add(extra.death, pid, (day, where))
+                elif role == "contact":
+                    if day < 0:
+                        extra.add(extra.negative_contact, pid, f"{where} = {day:g}")
+                    else:
+                        extra.add(extra.contact, pid, (day, where))
+                elif day < 0:
+                    if role == "nte" and not np_row:
+                        extra.add(extra.negative_progression, pid, f"{where} = {day:g}")
+                    else:
+                        extra.count("negative treatment / new-tumour-event days (before diagnosis; not a follow-up "
+                                    "time)")
+                else:
+                    extra.add(extra.activity, pid, (day, where))
+                    if role == "nte" and not np_row:
+                        extra.add(extra.progression, pid, (day, where))
+        log.info("%s: %d rows of %d patients; columns read: %s", name, len(table), ids.nunique(), used or "none")
+
+
+@dataclass
+class _Base:
+    """Per-patient overall-survival facts from the clinical table and the extra tables."""
+
+    index: pd.Index
+    first: np.ndarray
+    os: dict[str, dict]
+    os_problems: dict[str, str]
+    death_day: dict[str, float]
+    extra: _Extra
+    clinical_only: list[str]
+
+
+def _survival_base(clinical: pd.DataFrame, follow_up, new_tumor_events=None) -> _Base:
     vital_col = _find_column(clinical, _VITAL_COLUMNS)
     death_col = _find_column(clinical, _DEATH_COLUMNS)
     contact_col = _find_column(clinical, _LAST_CONTACT_COLUMNS)
     missing = [names[0] for names, col in ((_VITAL_COLUMNS, vital_col), (_DEATH_COLUMNS, death_col),
                                            (_LAST_CONTACT_COLUMNS, contact_col)) if col is None]
     if missing:
-        raise InputError(None, f"clinical table lacks the column(s) {missing} needed for overall survival; "
+        raise InputError(None, f"clinical table lacks the column(s) {missing} needed for the survival endpoint; "
                                f"it has {list(clinical.columns)[:20]}")
+    extra = _Extra()
+    fu_tables = _as_table_list(follow_up, "follow-up")
+    _collect_extra(fu_tables, "follow_up", extra)
+    _collect_extra(_as_table_list(new_tumor_events, "new tumour event"), "new_tumor_events", extra)
+    for reason, n in sorted(extra.counts.items()):
+        if n:
+            log.info("extra clinical tables: %d %s", n, reason)
 
     index = pd.Index([str(p).strip() for p in clinical.index], name="patient")
     vital = _clean_text(clinical[vital_col]).set_axis(index)
     death_raw = _clean_text(clinical[death_col]).set_axis(index)
     contact_raw = _clean_text(clinical[contact_col]).set_axis(index)
-
-    problems: list[tuple[str, str]] = []
     duplicated = index.duplicated(keep=False)
-    dup_ids = sorted(set(index[duplicated]))
-    for pid in dup_ids:
-        problems.append((pid, "duplicated patient ID in the clinical table (ambiguous endpoint)"))
 
-    records: dict[str, dict] = {}
-    lapsed_contact = 0
+    os_records: dict[str, dict] = {}
+    problems: dict[str, str] = {}
+    death_day: dict[str, float] = {}
+    for pid in sorted(set(index[duplicated])):
+        problems[pid] = "duplicated patient ID in the clinical table (ambiguous endpoint)"
+    tally = {"lapsed": 0, "extended": 0, "ignored_death_days": 0}
     for pos, pid in enumerate(index):
         if duplicated[pos]:
             continue
+        for what in extra.non_numeric.get(pid, []):
+            log.warning("patient %s: non-numeric day ignored (%s)", pid, what)
         status = vital.iloc[pos]
-        if not isinstance(status, str):
-            problems.append((pid, "missing vital status"))
+        statuses = set(extra.status.get(pid, set()))
+        if isinstance(status, str):
+            s = status.lower()
+            if s in _DEAD or s in _ALIVE:
+                statuses.add("dead" if s in _DEAD else "alive")
+            elif not statuses:
+                problems[pid] = f"unrecognised vital status {status!r} (expected Dead or Alive)"
+                continue
+        if not statuses:
+            problems[pid] = "missing vital status"
             continue
-        status_l = status.lower()
-        if status_l in _DEAD:
-            event, col, raw = 1, death_col, death_raw.iloc[pos]
-        elif status_l in _ALIVE:
-            event, col, raw = 0, contact_col, contact_raw.iloc[pos]
-        else:
-            problems.append((pid, f"unrecognised vital status {status!r} (expected Dead or Alive)"))
-            continue
-        if raw is None or (isinstance(raw, float) and np.isnan(raw)):
-            problems.append((pid, f"missing time: {col} is missing for a patient with vital status {status}"))
-            continue
-        try:
-            t = float(raw)
-        except (TypeError, ValueError):
-            problems.append((pid, f"non-numeric time: {col} = {raw!r}"))
-            continue
-        if not np.isfinite(t):
-            problems.append((pid, f"non-numeric time: {col} = {raw!r}"))
-            continue
-        if t < 0:
-            problems.append((pid, f"negative time: {col} = {raw!r}"))
-            continue
-        if event == 1:
+        if "dead" in statuses:
+            raw = death_raw.iloc[pos]
+            days: list[tuple[float, str]] = []
+            if isinstance(raw, str) or (raw is not None and not pd.isna(raw)):
+                try:
+                    t = float(raw)
+                except (TypeError, ValueError):
+                    t = float("nan")
+                if not np.isfinite(t):
+                    problems[pid] = f"non-numeric time: {death_col} = {raw!r}"
+                    continue
+                days.append((t, f"clinical: {death_col}"))
+            days += extra.death.get(pid, [])
+            if not days:
+                problems[pid] = (f"missing time: {death_col} is missing for a patient with vital status Dead"
+                                 + (" (nor in the follow-up tables)" if fu_tables else ""))
+                continue
+            distinct = sorted({d for d, _ in days})
+            if len(distinct) > 1:
+                problems[pid] = ("conflicting death days: " + "; ".join(f"{w} = {d:g}" for d, w in sorted(days)))
+                continue
+            t = distinct[0]
+            if t < 0:
+                problems[pid] = f"death before diagnosis: {days[0][1]} = {t:g} (negative time)"
+                continue
+            death_day[pid] = t
+            later = [d for d, _ in extra.contact.get(pid, []) + extra.activity.get(pid, []) if d > t]
             try:
                 contact = float(contact_raw.iloc[pos])
             except (TypeError, ValueError):
                 contact = np.nan
-            if np.isfinite(contact) and contact > t:
-                lapsed_contact += 1
-        records[pid] = {"time": t, "event": event}
+            if (np.isfinite(contact) and contact > t) or later:
+                tally["lapsed"] += 1
+            os_records[pid] = {"time": t, "event": 1}
+        else:
+            raw = contact_raw.iloc[pos]
+            days = []
+            if isinstance(raw, str) or (raw is not None and not pd.isna(raw)):
+                try:
+                    t = float(raw)
+                except (TypeError, ValueError):
+                    t = float("nan")
+                if not np.isfinite(t):
+                    problems[pid] = f"non-numeric time: {contact_col} = {raw!r}"
+                    continue
+                if t < 0:
+                    problems[pid] = f"negative time: {contact_col} = {raw!r}"
+                    continue
+                days.append((t, f"clinical: {contact_col}"))
+            if pid in extra.negative_contact:
+                problems[pid] = "negative time: " + "; ".join(sorted(extra.negative_contact[pid]))
+                continue
+            if pid in extra.death:
+                tally["ignored_death_days"] += 1
+            later = extra.contact.get(pid, []) + extra.activity.get(pid, [])
+            if not days and not later:
+                problems[pid] = (f"missing time: {contact_col} is missing for a patient with vital status Alive"
+                                 + (" and no day is in the follow-up tables" if fu_tables else ""))
+                continue
+            t = max(d for d, _ in days + later)
+            if days and t > days[0][0]:
+                tally["extended"] += 1
+            os_records[pid] = {"time": t, "event": 0}
+    clinical_ids = set(index)
+    clinical_only = sorted(set(extra.first_table) - clinical_ids)
+    if tally["lapsed"]:
+        log.info("survival: %d dead patients have a contact or treatment day after the death day (death day used)",
+                 tally["lapsed"])
+    if tally["extended"]:
+        log.info("survival: %d living patients are followed beyond the clinical table's last contact thanks to the "
+                 "follow-up / treatment tables", tally["extended"])
+    if tally["ignored_death_days"]:
+        log.warning("survival: %d patients with vital status Alive everywhere have a death day in a follow-up table "
+                    "(ignored)", tally["ignored_death_days"])
+    return _Base(index=index, first=~index.duplicated(keep="first"), os=os_records, os_problems=problems,
+                 death_day=death_day, extra=extra, clinical_only=clinical_only)
 
-    endpoint = pd.DataFrame.from_dict(records, orient="index", columns=ENDPOINT_COLUMNS)
-    endpoint.index.name = "patient"
-    endpoint["time"] = endpoint["time"].astype(float)
-    endpoint["event"] = endpoint["event"].astype(int)
 
+def _add_covariates(endpoint: pd.DataFrame, clinical: pd.DataFrame, base: _Base, what: str) -> pd.DataFrame:
+    """Age (and ``age_group`` split at the median), gender, race group and Karnofsky score when the table has them."""
     kept = endpoint.index
-    first = ~index.duplicated(keep="first")
+    index, first = base.index, base.first
     age_col = _find_column(clinical, _AGE_COLUMNS)
     if age_col is not None:
         age = pd.to_numeric(_clean_text(clinical[age_col]).set_axis(index)[first], errors="coerce")
         endpoint["age"] = age.reindex(kept).astype(float)
         n_na = int(endpoint["age"].isna().sum())
         if n_na:
-            log.info("overall survival: age missing or non-numeric for %d of %d patients (kept, age NaN)", n_na, len(kept))
+            log.info("%s: age missing or non-numeric for %d of %d patients (kept, age NaN)", what, n_na, len(kept))
+        ages = endpoint["age"].dropna()
+        if len(ages):
+            median = float(ages.median())
+            low, high = f"<={median:g}", f">{median:g}"
+            groups = np.where(endpoint["age"].isna(), None, np.where(endpoint["age"] <= median, low, high))
+            endpoint["age_group"] = pd.Categorical(groups, categories=[low, high])
+            log.info("%s: age groups split at the median age %g: %s", what, median,
+                     endpoint["age_group"].value_counts(sort=False).to_dict())
+        else:
+            endpoint["age_group"] = pd.Categorical([None] * len(kept), categories=[])
     gender_col = _find_column(clinical, _GENDER_COLUMNS)
     if gender_col is not None:
         gender = _clean_text(clinical[gender_col]).set_axis(index)[first]
@@ -186,15 +458,171 @@ def overall_survival(clinical: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame
     if race_col is not None:
         race = _clean_text(clinical[race_col]).set_axis(index)[first]
         endpoint["race"] = race.reindex(kept).map(_race_group)
+    kps_col = _find_column(clinical, _KARNOFSKY_COLUMNS)
+    if kps_col is not None:
+        kps = pd.to_numeric(_clean_text(clinical[kps_col]).set_axis(index)[first], errors="coerce")
+        endpoint["karnofsky"] = kps.reindex(kept).astype(float)
+        log.info("%s: Karnofsky score missing or non-numeric for %d of %d patients (kept, NaN)", what,
+                 int(endpoint["karnofsky"].isna().sum()), len(kept))
+    return endpoint
 
-    problem_table = pd.DataFrame(problems, columns=PROBLEM_COLUMNS)
-    reasons = problem_table["problem"].str.split(":").str[0].str.split(" \\(").str[0] if len(problem_table) else pd.Series(dtype=str)
-    log_dropped(log, "overall survival endpoint", reasons.value_counts().to_dict() if len(reasons) else {}, total=len(index))
+
+def _finish(records: dict[str, dict], problems: dict[str, str], columns: list[str], clinical: pd.DataFrame,
+            base: _Base, what: str, n_input: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    endpoint = pd.DataFrame.from_dict(records, orient="index", columns=columns)
+    endpoint = endpoint.sort_index()
+    endpoint.index.name = "patient"
+    endpoint["time"] = endpoint["time"].astype(float)
+    endpoint["event"] = endpoint["event"].astype(int)
+    endpoint = _add_covariates(endpoint, clinical, base, what)
+    rows = sorted(problems.items())
+    problem_table = pd.DataFrame(rows, columns=PROBLEM_COLUMNS)
+    reasons = (problem_table["problem"].str.split(":").str[0].str.split(" \\(").str[0] if len(problem_table)
+               else pd.Series(dtype=str))
+    log_dropped(log, f"{what} endpoint", reasons.value_counts().to_dict() if len(reasons) else {}, total=n_input)
+    return endpoint, problem_table
+
+
+def overall_survival(clinical: pd.DataFrame, *, follow_up: Sequence[pd.DataFrame] | pd.DataFrame | None = None
+                     ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Overall-survival endpoint of each patient and the patients that have none.
+
+    Parameters
+    ----------
+    clinical
+        Clinical patient table indexed by patient with ``vital_status``
+        (Dead/Alive), ``death_days_to`` and ``last_contact_days_to`` (legacy
+        ``days_to_death`` / ``days_to_last_followup`` are accepted), and
+        optionally ``age_at_initial_pathologic_diagnosis``, ``gender``,
+        ``race``, ``karnofsky_score``.
+    follow_up
+        Optional extra Biotab tables (follow-up, drug, radiation, new tumour
+        event; e.g. from :func:`read_biotab_records`), several rows per
+        patient allowed, joined by patient ID (the ``bcr_patient_barcode`` or
+        ``patient`` column, else the index). Columns read:
+        ``vital_status``; ``death_days_to`` / ``days_to_death``;
+        ``last_contact_days_to`` / ``days_to_last_followup``;
+        ``new_tumor_event_dx_days_to`` /
+        ``days_to_new_tumor_event_after_initial_treatment``; and the drug and
+        radiation days, every column matching ``(pharmaceutical|drug|radiation)…_days_to``
+        or ``days_to_(drug|radiation)…`` (e.g.
+        ``pharmaceutical_tx_started_days_to``,
+        ``radiation_therapy_ended_days_to``). A patient is dead when any
+        vital status (clinical or follow-up) says so.
+
+    Returns
+    -------
+    endpoint
+        Indexed by ``patient`` (sorted): ``time`` (days; the death day for
+        dead patients; for living ones the latest of the last contact and
+        every non-negative follow-up / treatment / new-tumour-event day),
+        ``event`` (1 dead, 0 alive) and the covariates the table has:
+        ``age`` (float), ``age_group`` (Categorical ``<=median`` /
+        ``>median``), ``gender`` (lower case), ``race`` (``white`` /
+        ``non-white`` / ``unknown``), ``karnofsky`` (float).
+    problems
+        Columns ``patient``, ``problem``, sorted by patient: one row per
+        patient without an endpoint and why (missing or unrecognised vital
+        status; missing / non-numeric / negative time; death before
+        diagnosis; conflicting death days; duplicated patient ID; a patient
+        found only in the follow-up tables).
+
+    Raises
+    ------
+    InputError
+        When the table lacks a column the endpoint needs (a whole-table
+        problem); per-patient problems never raise.
+    """
+    base = _survival_base(clinical, follow_up)
+    problems = dict(base.os_problems)
+    for pid in base.clinical_only:
+        problems[pid] = f"not in the clinical patient table (found only in the {base.extra.first_table[pid]})"
+    endpoint, problem_table = _finish(base.os, problems, ENDPOINT_COLUMNS, clinical, base, "overall survival",
+                                      len(base.index) + len(base.clinical_only))
     log.info("overall survival: %d patients with an endpoint, %d events (dead), %d censored (alive)",
              len(endpoint), int(endpoint["event"].sum()), int((endpoint["event"] == 0).sum()))
-    if lapsed_contact:
-        log.info("overall survival: %d dead patients have a last contact after the death day (death day used)",
-                 lapsed_contact)
+    return endpoint, problem_table
+
+
+def progression_free_survival(clinical: pd.DataFrame,
+                              new_tumor_events: Sequence[pd.DataFrame] | pd.DataFrame | None, *,
+                              follow_up: Sequence[pd.DataFrame] | pd.DataFrame | None = None
+                              ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Progression-free survival: the first progression / recurrence, or death, whichever comes first.
+
+    Death counts as an event (the study censored deaths in its progression
+    endpoint, which biases it). Patients with neither are censored at their
+    last known follow-up (the overall-survival time of a living patient, see
+    :func:`overall_survival`).
+
+    Progression days are the non-negative ``new_tumor_event_dx_days_to``
+    (legacy ``days_to_new_tumor_event_after_initial_treatment``) of the
+    ``new_tumor_events`` tables (a DataFrame or a list; one row per event,
+    joined by patient ID) and of the ``follow_up`` tables, and of the
+    clinical table when it has that column. Records whose
+    ``new_tumor_event_type`` names a new primary tumour are not progression.
+    A patient whose ``new_tumor_event_dx_indicator`` says YES, or who has a
+    progression record, but no usable day, is a problem (not silently
+    counted as progression-free).
+
+    Returns ``endpoint`` indexed by ``patient`` (sorted) with ``time``,
+    ``event`` (1 progression or death), ``event_type`` (``progression``,
+    ``death`` or ``censored``) and the covariates of
+    :func:`overall_survival`; and ``problems`` (``patient``, ``problem``).
+    """
+    clinical_nte = _find_column(clinical, _NTE_DAY_COLUMNS)
+    clinical_flag = _find_column(clinical, _NTE_INDICATOR_COLUMNS)
+    base = _survival_base(clinical, follow_up, new_tumor_events)
+    extra = base.extra
+    if clinical_nte is not None or clinical_flag is not None:
+        cols = [c for c in (clinical_nte, clinical_flag) if c is not None]
+        own = clinical[cols].set_axis(base.index)[base.first]
+        # the clinical table's own new-tumour-event columns are read like one more table
+        _collect_extra([own.reset_index()], "clinical", extra)
+    problems: dict[str, str] = {}
+    records: dict[str, dict] = {}
+    n_prog = n_death_first = 0
+    duplicated = set(base.index[base.index.duplicated(keep=False)])
+    for pid in sorted(set(base.index)):
+        if pid in duplicated:
+            problems[pid] = base.os_problems[pid]
+            continue
+        if pid in extra.negative_progression:
+            problems[pid] = ("progression before diagnosis: " + "; ".join(sorted(extra.negative_progression[pid]))
+                             + " (negative time)")
+            continue
+        prog = extra.progression.get(pid, [])
+        if not prog and pid in extra.progression_flag:
+            problems[pid] = (f"progression reported ({'; '.join(sorted(extra.progression_flag[pid]))}) but its day is "
+                             "missing: "
+                             "progression-free time unknown")
+            continue
+        death = base.death_day.get(pid)
+        if prog:
+            t_prog = min(d for d, _ in prog)
+            if death is not None and death < t_prog:
+                records[pid] = {"time": death, "event": 1, "event_type": "death"}
+                n_death_first += 1
+            else:
+                records[pid] = {"time": t_prog, "event": 1, "event_type": "progression"}
+                n_prog += 1
+            continue
+        if pid in base.os_problems:
+            problems[pid] = base.os_problems[pid]
+            continue
+        rec = base.os[pid]
+        records[pid] = {"time": rec["time"], "event": rec["event"],
+                        "event_type": "death" if rec["event"] == 1 else "censored"}
+    for pid in base.clinical_only:
+        problems[pid] = f"not in the clinical patient table (found only in the {extra.first_table[pid]})"
+    if n_death_first:
+        log.info("progression-free survival: %d patients have a progression day after their death day "
+                 "(death used as the event)", n_death_first)
+    endpoint, problem_table = _finish(records, problems, ["time", "event", "event_type"], clinical, base,
+                                      "progression-free survival", len(set(base.index)) + len(base.clinical_only))
+    counts = endpoint["event_type"].value_counts().to_dict()
+    log.info("progression-free survival: %d patients; %d progressions, %d deaths without progression, %d censored",
+             len(endpoint), counts.get("progression", 0), counts.get("death", 0), counts.get("censored", 0))
     return endpoint, problem_table
 
 
@@ -364,8 +792,7 @@ def logrank_table(endpoint: pd.DataFrame, targets: pd.DataFrame, columns: list[s
     table["fdr"] = benjamini_hochberg(table["p"].to_numpy(dtype=float))
     return table
 
-
-def _design(covariates: pd.DataFrame) -> tuple[pd.DataFrame, list[dict], dict[str, str]]:
+def _design(covariates: pd.DataFrame, *, quiet: bool = False) -> tuple[pd.DataFrame, list[dict], dict[str, str]]:
     """Numeric design matrix: numeric columns as they are, others one-hot against a reference level.
 
     Returns the design, the rows for covariates dropped (one level only) and
@@ -382,7 +809,7 @@ def _design(covariates: pd.DataFrame) -> tuple[pd.DataFrame, list[dict], dict[st
         if len(levels) < 2:
             level_txt = f" ({levels[0]!r})" if levels else ""
             note = f"one level only{level_txt}: covariate dropped from the model"
-            log.warning("cox: covariate %s has %s", col, note)
+            log.log(logging.DEBUG if quiet else logging.WARNING, "cox: covariate %s has %s", col, note)
             dropped.append({"covariate": str(col), "hr": np.nan, "ci_low": np.nan, "ci_high": np.nan,
                             "p": np.nan, "note": note})
             continue
@@ -402,6 +829,83 @@ def _design(covariates: pd.DataFrame) -> tuple[pd.DataFrame, list[dict], dict[st
     return pd.DataFrame(design, index=covariates.index), dropped, notes
 
 
+@dataclass
+class _CoxFit:
+    """One Cox fit: table rows, partial log-likelihood at the estimate, parameter count and data size."""
+
+    rows: list[dict]
+    loglik: float
+    n_params: int
+    n: int
+    events: int
+    warnings: list[str] = field(default_factory=list)
+
+
+def _join_covariates(endpoint: pd.DataFrame, covariates: pd.DataFrame, *, quiet: bool = False
+                     ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Endpoint and covariates of the patients in both with every covariate present, sorted by patient ID."""
+    _check_endpoint(endpoint)
+    _check_unique(covariates.index, "covariates")
+    clash = [c for c in covariates.columns if c in ENDPOINT_COLUMNS]
+    if clash:
+        raise InputError(None, f"covariate name(s) {clash} clash with the endpoint columns {ENDPOINT_COLUMNS}")
+    ep_ids = pd.Index(endpoint.index.map(str))
+    cv_ids = pd.Index(covariates.index.map(str))
+    common = ep_ids.intersection(cv_ids).sort_values()
+    level = logging.DEBUG if quiet else logging.INFO
+    log.log(level, "cox: %d patients in both; %d endpoint patients have no covariates; %d covariate patients have "
+                   "no endpoint", len(common), len(ep_ids.difference(cv_ids)), len(cv_ids.difference(ep_ids)))
+    ep = endpoint[ENDPOINT_COLUMNS].set_axis(ep_ids).loc[common]
+    cv = covariates.set_axis(cv_ids).loc[common]
+    complete = cv.notna().all(axis=1)
+    if not quiet:
+        log_dropped(log, "cox: patients with a missing covariate", {"missing covariate": int((~complete).sum())},
+                    total=len(common))
+    return ep.loc[complete], cv.loc[complete]
+
+
+def _cox_joined(ep: pd.DataFrame, cv: pd.DataFrame, *, quiet: bool = False) -> _CoxFit:
+    """Cox fit of joined, complete data; rows in the order of the covariate columns."""
+    design, dropped, notes = _design(cv, quiet=quiet)
+    rows = list(dropped)
+    n, events = int(len(ep)), int(ep["event"].sum())
+    if design.shape[1] == 0:
+        log.log(logging.DEBUG if quiet else logging.WARNING,
+                "cox: no covariate with two or more levels; no model fitted")
+        return _CoxFit(rows=rows, loglik=float("nan"), n_params=0, n=n, events=events)
+    if events == 0:
+        raise InputError(None, "cox: no events among the patients with complete covariates; cannot fit a Cox model")
+    data = pd.concat([ep, design], axis=1)
+    cph = CoxPHFitter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        cph.fit(data, duration_col="time", event_col="event", fit_options=dict(COX_FIT_OPTIONS))
+    messages = [" ".join(str(w.message).split())[:200] for w in caught if issubclass(w.category, ConvergenceWarning)]
+    for w in caught:  # other warnings are not ours to swallow
+        if not issubclass(w.category, ConvergenceWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    for m in messages:
+        log.log(logging.DEBUG if quiet else logging.WARNING, "cox: lifelines convergence warning: %s", m)
+    summary = cph.summary
+    log.log(logging.DEBUG if quiet else logging.INFO, "cox: fitted on %d patients, %d events, %d terms",
+            n, events, design.shape[1])
+    for name in design.columns:
+        s = summary.loc[name]
+        rows.append({"covariate": name, "hr": float(s["exp(coef)"]), "ci_low": float(s["exp(coef) lower 95%"]),
+                     "ci_high": float(s["exp(coef) upper 95%"]), "p": float(s["p"]), "note": notes[name]})
+    order = {name: i for i, name in enumerate(list(cv.columns.map(str)))}
+
+    def _key(row: dict) -> int:
+        name = row["covariate"]
+        if name in order:
+            return order[name]
+        return order.get(name.split("=", 1)[0], len(order))
+
+    rows.sort(key=_key)
+    return _CoxFit(rows=rows, loglik=float(cph.log_likelihood_), n_params=int(design.shape[1]), n=n, events=events,
+                   warnings=messages)
+
+
 def cox_fit(endpoint: pd.DataFrame, covariates: pd.DataFrame | pd.Series) -> pd.DataFrame:
     """Cox proportional-hazards fit (lifelines ``CoxPHFitter``, Efron ties) joined by patient ID.
 
@@ -413,48 +917,477 @@ def cox_fit(endpoint: pd.DataFrame, covariates: pd.DataFrame | pd.Series) -> pd.
     level is reported with NaN estimates and a note, and left out of the fit.
 
     Returns columns ``covariate``, ``hr``, ``ci_low``, ``ci_high`` (95%),
-    ``p`` and ``note``.
+    ``p`` (Wald) and ``note``.
     """
-    _check_endpoint(endpoint)
     if isinstance(covariates, pd.Series):
         covariates = covariates.to_frame(covariates.name if covariates.name is not None else "covariate")
-    _check_unique(covariates.index, "covariates")
-    clash = [c for c in covariates.columns if c in ENDPOINT_COLUMNS]
+    ep, cv = _join_covariates(endpoint, covariates)
+    return pd.DataFrame(_cox_joined(ep, cv).rows, columns=COX_COLUMNS)
+
+
+# --------------------------------------------------------------------------- KM + log-rank tables
+
+
+def km_logrank_table(endpoint: pd.DataFrame, groups: pd.Series, *, label: str = "observed",
+                     grouping: str | None = None) -> pd.DataFrame:
+    """Tidy per-group table of a (multi-group) comparison: KM median survival per group and the log-rank test.
+
+    ``groups`` (e.g. the molecular subtype) is joined to ``endpoint`` by
+    patient ID. One row per group (sorted order; a Categorical's category
+    order), columns ``label`` (e.g. ``observed`` / ``predicted``),
+    ``grouping`` (the Series name unless given), ``group``, ``n``,
+    ``events``, ``median_days`` (NaN when not reached), ``median_ci_low``,
+    ``median_ci_high`` (95%), and the log-rank test across all groups
+    repeated on every row: ``logrank_statistic``, ``logrank_df``,
+    ``logrank_p`` and ``note`` (why the test is NaN, or groups without
+    events). No patient joined gives an empty table (logged).
+    """
+    groups = _as_series(groups)
+    name = grouping if grouping is not None else (str(groups.name) if groups.name is not None else "groups")
+    data = join_groups(endpoint, groups.rename(name))
+    test = _logrank_joined(data)
+    rows = []
+    for g, kmf in _km_fit_joined(data).items():
+        sub = data.loc[data["group"] == g]
+        ci = median_survival_times(kmf.confidence_interval_)
+        rows.append({"label": label, "grouping": name, "group": g, "n": int(len(sub)),
+                     "events": int(sub["event"].sum()),
+                     "median_days": _finite_or_nan(kmf.median_survival_time_),
+                     "median_ci_low": _finite_or_nan(ci.iloc[0, 0]), "median_ci_high": _finite_or_nan(ci.iloc[0, 1]),
+                     "logrank_statistic": test["test_statistic"], "logrank_df": test["df"],
+                     "logrank_p": test["p"], "note": test["note"]})
+    if not rows:
+        log.warning("KM table %s (%s): no patient has both an endpoint and a group", name, label)
+    log.info("KM table %s (%s): %d groups, %d patients, log-rank p = %.3g%s", name, label, len(rows), test["n"],
+             test["p"], f" ({test['note']})" if test["note"] else "")
+    return pd.DataFrame(rows, columns=KM_LOGRANK_COLUMNS)
+
+
+def predicted_trait_survival(endpoint: pd.DataFrame, predicted: pd.Series, *, observed: pd.Series | None = None,
+                             exclude_observed: bool = True, grouping: str | None = None) -> pd.DataFrame:
+    """Survival by a network-predicted trait (patients with expression but no imaging), beside the observed trait.
+
+    ``predicted`` holds the predicted class per patient (index = patient),
+    e.g. of the necrosis network for the patients without MR annotation.
+    With ``observed`` (the annotated trait) and ``exclude_observed`` (the
+    default), patients that also have an observed value are left out of the
+    predicted rows, so the predicted comparison is independent of the
+    annotated one (logged). Returns the rows of :func:`km_logrank_table`
+    labelled ``predicted`` (then ``observed`` when given).
+    """
+    predicted = _as_series(predicted, "predicted")
+    _check_unique(predicted.index, "predicted")
+    name = grouping if grouping is not None else (str(predicted.name) if predicted.name is not None else "trait")
+    predicted = predicted.set_axis(pd.Index(predicted.index.map(str), name="patient"))
+    parts = []
+    if observed is not None:
+        observed = _as_series(observed, "observed")
+        _check_unique(observed.index, "observed")
+        observed = observed.set_axis(pd.Index(observed.index.map(str), name="patient"))
+        if exclude_observed:
+            both = predicted.index.intersection(observed.index[observed.notna()])
+            log.info("predicted %s: %d of %d patients with a prediction also have an observed value and are left "
+                     "out of the predicted comparison", name, len(both), len(predicted))
+            predicted = predicted.drop(both)
+    parts.append(km_logrank_table(endpoint, predicted, label="predicted", grouping=name))
+    if observed is not None:
+        parts.append(km_logrank_table(endpoint, observed, label="observed", grouping=name))
+    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+
+
+# --------------------------------------------------------------------------- radiogenomic traits
+
+_NETWORK_COLUMNS = ("target", "network", "trait")
+
+
+def _enrichment_long(enrichment: pd.DataFrame | Mapping[str, pd.DataFrame]) -> tuple[pd.DataFrame, str]:
+    if isinstance(enrichment, Mapping):
+        parts = []
+        for name, table in enrichment.items():
+            t = table.copy()
+            if _find_column(t, _NETWORK_COLUMNS) is None:
+                t.insert(0, "target", name)
+            parts.append(t)
+        if not parts:
+            raise InputError(None, "radiogenomic traits: no enrichment tables given")
+        enrichment = pd.concat(parts, ignore_index=True)
+    if not isinstance(enrichment, pd.DataFrame):
+        raise InputError(None, f"enrichment must be a DataFrame (or a dict of them), got {type(enrichment).__name__}")
+    net_col = _find_column(enrichment, _NETWORK_COLUMNS)
+    if net_col is None:
+        raise InputError(None, f"enrichment table needs a network column (one of {list(_NETWORK_COLUMNS)}) naming the "
+                               f"trait network of each row; it has {list(enrichment.columns)}")
+    missing = [c for c in ("patient", "set", "nes", "fdr") if c not in enrichment.columns]
+    if missing:
+        raise InputError(None, f"enrichment table lacks column(s) {missing}; it has {list(enrichment.columns)}")
+    return enrichment, net_col
+
+
+def radiogenomic_traits(enrichment: pd.DataFrame | Mapping[str, pd.DataFrame], targets: pd.DataFrame, *,
+                        fdr: float = 0.05, min_patients: int = 5) -> pd.DataFrame:
+    """Binary radiogenomic traits: an imaging-trait network together with a gene set enriched for the patient.
+
+    Parameters
+    ----------
+    enrichment
+        Per-patient saliency GSEA of every trait network, long format: a
+        network column (``target``, or ``network`` / ``trait``), ``patient``,
+        ``class`` (multi-class networks only), ``set``, ``nes``, ``fdr``
+        (``size``, ``es``, ``p`` are ignored); or a dict network -> table.
+    targets
+        Patients x traits (index = patient), as ``targets.class_labels``
+        returns (class names). For a multi-class network the row of the
+        patient's own class is used (the saliency of that class's logit), so
+        its column must hold class names matching ``class``. When the
+        network is a column, patients whose trait is missing are left out
+        of that network's traits (NaN); otherwise every ranked patient is kept.
+    fdr, min_patients
+        A patient carries ``network|set`` when that set has ``fdr < fdr`` and
+        ``nes > 0`` in the patient's ranking. Traits carried by fewer than
+        ``min_patients`` patients, or by every patient assessed, are dropped
+        (logged).
+
+    Returns
+    -------
+    Patients (index ``patient``, sorted; the union over networks) x
+    radiogenomic traits named ``network|set`` (networks, then sets, sorted):
+    1.0 carrier, 0.0 not, NaN where the network did not rank the patient or
+    did not test the set.
+    """
+    if not 0 < fdr <= 1:
+        raise ValueError(f"fdr threshold must be in (0, 1], got {fdr}")
+    if min_patients < 1:
+        raise ValueError(f"min_patients must be at least 1, got {min_patients}")
+    table, net_col = _enrichment_long(enrichment)
+    targets = targets.set_axis(pd.Index(targets.index.map(str), name="patient"))
+    _check_unique(targets.index, "targets")
+    columns: dict[str, pd.Series] = {}
+    for network in sorted(pd.unique(table[net_col].dropna()), key=str):
+        net = str(network)
+        if RADIOGENOMIC_SEPARATOR in net:
+            raise InputError(None, f"network name {net!r} contains {RADIOGENOMIC_SEPARATOR!r}, the separator of "
+                                   "radiogenomic trait names")
+        sub = table.loc[table[net_col] == network].copy()
+        sub["patient"] = sub["patient"].map(lambda v: str(v).strip())
+        has_class = "class" in sub.columns and sub["class"].notna().any()
+        n_ranked = sub["patient"].nunique()
+        keys = ["patient", "class", "set"] if has_class else ["patient", "set"]
+        dup = sub.duplicated(keys, keep=False)
+        if dup.any():
+            first = sub.loc[dup].sort_values(keys, kind="mergesort").iloc[0]
+            raise InputError(None, f"network {net!r}: patient {first['patient']} has {int(dup.sum())} rows for set "
+                                   f"{first['set']!r}" + (f", class {first['class']!r}" if has_class else "")
+                             + " (one row per patient and set expected, per class for multi-class networks)")
+        if has_class:
+            if net not in targets.columns:
+                raise InputError(None, f"network {net!r} is multi-class (enrichment has a class column) but targets "
+                                       f"has no {net!r} column to pick each patient's own class; targets has "
+                                       f"{list(targets.columns)}")
+            own = targets[net].dropna().map(str)
+            classes = set(sub["class"].dropna().map(str))
+            if not classes & set(own):
+                raise InputError(None, f"network {net!r}: the targets column holds {sorted(set(own))[:6]}, none of "
+                                       f"the enrichment classes {sorted(classes)}; pass class names "
+                                       "(targets.class_labels), not codes")
+            sub = sub.loc[sub["class"].map(str).to_numpy() == sub["patient"].map(own).to_numpy()]
+            log.info("radiogenomic traits %s: %d of %d ranked patients kept with the ranking of their own class "
+                     "(the others have no observed class)", net, sub["patient"].nunique(), n_ranked)
+        elif net in targets.columns:
+            observed = set(targets.index[targets[net].notna()])
+            sub = sub.loc[sub["patient"].isin(observed)]
+            log.info("radiogenomic traits %s: %d of %d ranked patients have the trait observed", net,
+                     sub["patient"].nunique(), n_ranked)
+        else:
+            log.info("radiogenomic traits %s: not a targets column; all %d ranked patients kept", net, n_ranked)
+        nes = pd.to_numeric(sub["nes"], errors="coerce")
+        q = pd.to_numeric(sub["fdr"], errors="coerce")
+        flag = np.where(nes.isna() | q.isna(), np.nan, ((q < fdr) & (nes > 0)).astype(float))
+        wide = (pd.DataFrame({"patient": sub["patient"].to_numpy(), "set": sub["set"].map(str).to_numpy(),
+                              "flag": flag})
+                .pivot(index="patient", columns="set", values="flag"))
+        kept = too_few = everyone = 0
+        for s in sorted(wide.columns):
+            col = wide[s]
+            carriers, assessed = int((col == 1).sum()), int(col.notna().sum())
+            if carriers < min_patients:
+                too_few += 1
+                continue
+            if carriers == assessed:
+                everyone += 1
+                continue
+            columns[f"{net}{RADIOGENOMIC_SEPARATOR}{s}"] = col
+            kept += 1
+        log.info("radiogenomic traits %s: %d sets x %d patients; %d traits kept, %d carried by fewer than %d "
+                 "patients, %d carried by every patient (dropped)", net, wide.shape[1], wide.shape[0], kept,
+                 too_few, min_patients, everyone)
+    out = pd.DataFrame(columns) if columns else pd.DataFrame(index=pd.Index([], name="patient"))
+    out = out.sort_index()
+    out.index.name = "patient"
+    out.columns.name = None
+    log.info("radiogenomic traits: %d traits over %d patients", out.shape[1], out.shape[0])
+    return out.astype(float)
+
+
+def _split_trait(name: str) -> tuple[str, str]:
+    network, sep, gene_set = str(name).partition(RADIOGENOMIC_SEPARATOR)
+    return (network, gene_set) if sep else ("", str(name))
+
+
+def _level_without_events(ep: pd.DataFrame, values: pd.Series) -> list:
+    events = ep["event"].groupby(values.to_numpy()).sum()
+    return [lv for lv, e in events.items() if e == 0]
+
+
+def radiogenomic_tests(endpoint: pd.DataFrame, rg_traits: pd.DataFrame,
+                       covariates: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Survival of carriers vs non-carriers of each radiogenomic trait: log-rank and covariate-adjusted Cox.
+
+    ``rg_traits`` is the table of :func:`radiogenomic_traits` (NaN: not
+    assessed); ``covariates`` (e.g. ``endpoint[["age", "gender"]]``) are
+    joined by patient ID; the Cox model uses the patients with the trait and
+    every covariate present. A trait with one level among those patients, or
+    a level (carriers or not) without events (monotone likelihood: the HR
+    runs off to 0 or infinity), gets NaN Cox estimates and a note; a fit
+    that fails or warns is noted too. Nothing raises per trait.
+
+    Returns one row per trait (input order): ``trait``, ``network``,
+    ``set``, ``n`` (patients with endpoint and trait), ``n_carriers``,
+    ``events``, ``carrier_events``, ``logrank_statistic``, ``logrank_p``,
+    ``logrank_fdr``, ``n_cox``, ``hr`` (carriers vs not, adjusted),
+    ``ci_low``, ``ci_high`` (95%), ``cox_p``, ``cox_fdr``, ``note``. Both
+    FDRs are Benjamini–Hochberg across all traits of the table.
+    """
+    _check_endpoint(endpoint)
+    rg = rg_traits.set_axis(pd.Index(rg_traits.index.map(str), name="patient"))
+    _check_unique(rg.index, "radiogenomic traits")
+    if covariates is None:
+        cov = pd.DataFrame(index=pd.Index(endpoint.index.map(str), name="patient"))
+    else:
+        cov = covariates.set_axis(pd.Index(covariates.index.map(str), name="patient"))
+        _check_unique(cov.index, "covariates")
+    clash = [c for c in rg.columns if c in cov.columns]
     if clash:
-        raise InputError(None, f"covariate name(s) {clash} clash with the endpoint columns {ENDPOINT_COLUMNS}")
+        raise InputError(None, f"radiogenomic trait name(s) {clash} are also covariate names")
+    rows = []
+    for col in rg.columns:
+        network, gene_set = _split_trait(col)
+        notes: list[str] = []
+        trait = rg[col].rename(col)
+        data = join_groups(endpoint, trait, quiet=True)
+        lr = _logrank_joined(data)
+        if lr["note"]:
+            notes.append(f"log-rank: {lr['note']}")
+        carriers = data["group"] == 1
+        row = {"trait": col, "network": network, "set": gene_set, "n": int(len(data)),
+               "n_carriers": int(carriers.sum()), "events": int(data["event"].sum()),
+               "carrier_events": int(data.loc[carriers, "event"].sum()),
+               "logrank_statistic": lr["test_statistic"], "logrank_p": lr["p"],
+               "n_cox": 0, "hr": np.nan, "ci_low": np.nan, "ci_high": np.nan, "cox_p": np.nan}
+        cv_all = cov.join(trait, how="outer")
+        ep, cv = _join_covariates(endpoint, cv_all, quiet=True)
+        row["n_cox"] = int(len(ep))
+        levels = _group_order(cv[col])
+        no_event_levels = _level_without_events(ep, cv[col]) if len(levels) >= 2 else []
+        if len(levels) < 2:
+            notes.append(f"cox: the trait has {len(levels)} level(s) among the {len(ep)} patients with complete "
+                         "covariates: not fitted")
+        elif no_event_levels:
+            who = ["carriers" if lv == 1 else "non-carriers" for lv in no_event_levels]
+            notes.append(f"cox: no events among {' and '.join(who)}: hazard ratio not estimable")
+        else:
+            try:
+                fit = _cox_joined(ep, cv, quiet=True)
+            except (InputError, ConvergenceError, np.linalg.LinAlgError, ValueError) as exc:
+                notes.append(f"cox: fit failed ({' '.join(str(exc).split())[:160]})")
+                log.warning("radiogenomic test %s: Cox fit failed: %s", col, exc)
+            else:
+                by_name = {r["covariate"]: r for r in fit.rows}
+                r = by_name.get(col)
+                if r is not None and np.isfinite(r["hr"]):
+                    row.update(hr=r["hr"], ci_low=r["ci_low"], ci_high=r["ci_high"], cox_p=r["p"])
+                dropped = [name for name, rr in by_name.items() if name != col and "one level" in str(rr["note"])]
+                if dropped:
+                    notes.append(f"cox: covariate(s) {dropped} have one level here and were left out")
+                if fit.warnings:
+                    notes.append("cox: convergence warning: " + fit.warnings[0])
+        row["note"] = "; ".join(notes)
+        rows.append(row)
+    table = pd.DataFrame(rows, columns=[c for c in RADIOGENOMIC_TEST_COLUMNS if c not in ("logrank_fdr", "cox_fdr")])
+    table.insert(table.columns.get_loc("logrank_p") + 1, "logrank_fdr",
+                 benjamini_hochberg(table["logrank_p"].to_numpy(dtype=float)))
+    table.insert(table.columns.get_loc("cox_p") + 1, "cox_fdr",
+                 benjamini_hochberg(table["cox_p"].to_numpy(dtype=float)))
+    n_sig = int((table["cox_fdr"] < 0.05).sum())
+    log.info("radiogenomic tests: %d traits; %d with a Cox p, %d with Cox FDR < 0.05; %d with a log-rank p, "
+             "%d with log-rank FDR < 0.05", len(table), int(table["cox_p"].notna().sum()), n_sig,
+             int(table["logrank_p"].notna().sum()), int((table["logrank_fdr"] < 0.05).sum()))
+    return table[RADIOGENOMIC_TEST_COLUMNS]
+
+
+# --------------------------------------------------------------------------- stepwise Cox
+
+
+def null_log_likelihood(time: Iterable[float], event: Iterable[int]) -> float:
+    """Cox partial log-likelihood with no covariates (all coefficients 0), Efron ties.
+
+    With every relative risk 1, a time with ``d`` tied deaths and ``n`` at
+    risk contributes ``-sum_{l<d} log(n - l)``.
+    """
+    t = np.asarray(list(time), dtype=float)
+    e = np.asarray(list(event), dtype=int)
+    ll = 0.0
+    for ti in np.unique(t[e == 1]):
+        d = int(((t == ti) & (e == 1)).sum())
+        n_risk = int((t >= ti).sum())
+        ll -= float(np.sum(np.log(n_risk - np.arange(d, dtype=float))))
+    return ll
+
+
+def _aic(loglik: float, k: int) -> float:
+    return 2.0 * k - 2.0 * loglik if np.isfinite(loglik) else float("inf")
+
+
+def stepwise_cox(endpoint: pd.DataFrame, covariates: pd.DataFrame | None, candidates: pd.DataFrame, *,
+                 direction: str = "forward") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Stepwise Cox model selection by AIC (the study's approach), from the covariates up to the candidates.
+
+    The ``covariates`` (e.g. age, gender) are always in the model; the
+    ``candidates`` (imaging traits, radiogenomic traits; one column per
+    term, categorical ones one-hot as in :func:`cox_fit`) are added
+    (``direction="forward"``: start from the covariates), removed
+    (``"backward"``: start from all candidates) or both (``"both"``: start
+    from the covariates; each step takes the best add or remove). AIC =
+    2k − 2 logL, k = number of coefficients, logL = lifelines' Efron partial
+    log-likelihood (with no coefficient, :func:`null_log_likelihood`). A step
+    is taken when it lowers the AIC by more than :data:`AIC_TOLERANCE`;
+    equal AICs (within it) go to the term earlier in the ``candidates``
+    column order (adds before removes), so the result is deterministic.
+
+    Every model is fitted to the same patients: those with an endpoint,
+    every covariate and every usable candidate (logged). A candidate with
+    one level, or a categorical level without events, is skipped (listed in
+    the path with the reason), and a model whose fit fails counts as AIC = inf.
+
+    Returns
+    -------
+    final
+        :func:`cox_fit` columns for the selected model (covariates first,
+        then the terms in the order they were selected).
+    path
+        ``step`` (0 = start), ``action`` (``skipped``, ``start``, ``add``,
+        ``remove``), ``term``, ``aic``, ``loglik``, ``n_params`` and
+        ``note`` (the patients and events used, or why a term was skipped).
+    """
+    if direction not in ("forward", "backward", "both"):
+        raise ValueError(f"direction must be 'forward', 'backward' or 'both', got {direction!r}")
+    _check_endpoint(endpoint)
+    base_cov = pd.DataFrame(index=pd.Index(endpoint.index.map(str))) if covariates is None else covariates
+    base_cov = base_cov.set_axis(pd.Index(base_cov.index.map(str), name="patient"))
+    cand = candidates.set_axis(pd.Index(candidates.index.map(str), name="patient"))
+    _check_unique(base_cov.index, "covariates")
+    _check_unique(cand.index, "candidates")
+    clash = [c for c in cand.columns if c in base_cov.columns]
+    if clash:
+        raise InputError(None, f"candidate(s) {clash} are also covariates")
+    base_terms = [str(c) for c in base_cov.columns]
+    order = [str(c) for c in cand.columns]
+    cand.columns = order
+    joined = base_cov.join(cand, how="outer")
     ep_ids = pd.Index(endpoint.index.map(str))
-    cv_ids = pd.Index(covariates.index.map(str))
-    common = ep_ids.intersection(cv_ids).sort_values()
-    log.info("cox: %d patients in both; %d endpoint patients have no covariates; %d covariate patients have no endpoint",
-             len(common), len(ep_ids.difference(cv_ids)), len(cv_ids.difference(ep_ids)))
-    ep = endpoint[ENDPOINT_COLUMNS].set_axis(ep_ids).loc[common]
-    cv = covariates.set_axis(cv_ids).loc[common]
-    complete = cv.notna().all(axis=1)
-    log_dropped(log, "cox: patients with a missing covariate", {"missing covariate": int((~complete).sum())},
-                total=len(common))
-    ep, cv = ep.loc[complete], cv.loc[complete]
+    common = ep_ids.intersection(joined.index)
+    missing = joined.loc[common].isna().sum()
+    worst = {c: int(v) for c, v in missing.sort_values(ascending=False, kind="mergesort").items() if v}
+    ep, cv = _join_covariates(endpoint, joined)
+    if worst:
+        log.info("stepwise cox: missing values per column among the %d patients with an endpoint: %s",
+                 len(common), dict(list(worst.items())[:10]))
+    if len(ep) == 0 or int(ep["event"].sum()) == 0:
+        raise InputError(None, f"stepwise cox: {len(ep)} patients with endpoint, covariates and every candidate, "
+                               f"{int(ep['event'].sum()) if len(ep) else 0} events; nothing to fit")
+    data_note = f"n = {len(ep)}, events = {int(ep['event'].sum())}"
 
-    design, dropped, notes = _design(cv)
-    rows = list(dropped)
-    if design.shape[1] == 0:
-        log.warning("cox: no covariate with two or more levels; no model fitted")
-        return pd.DataFrame(rows, columns=COX_COLUMNS)
-    if int(ep["event"].sum()) == 0:
-        raise InputError(None, "cox: no events among the patients with complete covariates; cannot fit a Cox model")
-    data = pd.concat([ep, design], axis=1)
-    cph = CoxPHFitter()
-    cph.fit(data, duration_col="time", event_col="event")
-    summary = cph.summary
-    log.info("cox: fitted on %d patients, %d events, %d terms", len(data), int(ep["event"].sum()), design.shape[1])
-    for name in design.columns:
-        s = summary.loc[name]
-        rows.append({"covariate": name, "hr": float(s["exp(coef)"]), "ci_low": float(s["exp(coef) lower 95%"]),
-                     "ci_high": float(s["exp(coef) upper 95%"]), "p": float(s["p"]), "note": notes[name]})
-    order = {name: i for i, name in enumerate(list(covariates.columns.map(str)))}
+    path: list[dict] = []
+    usable: list[str] = []
+    for term in order:
+        values = cv[term]
+        levels = _group_order(values)
+        reason = ""
+        if len(levels) < 2:
+            reason = f"one level only ({levels[0]!r})" if levels else "no values"
+        else:
+            categorical = not pd.api.types.is_numeric_dtype(values) or isinstance(values.dtype, pd.CategoricalDtype) \
+                or len(levels) == 2
+            if categorical:
+                empty = _level_without_events(ep, values)
+                if empty:
+                    reason = f"level(s) {empty} without events (hazard ratio not estimable)"
+        if reason:
+            path.append({"step": 0, "action": "skipped", "term": term, "aic": np.nan, "loglik": np.nan,
+                         "n_params": np.nan, "note": reason})
+            log.warning("stepwise cox: candidate %s skipped: %s", term, reason)
+        else:
+            usable.append(term)
+    position = {t: i for i, t in enumerate(usable)}
 
-    def _key(row: dict) -> int:
-        base = row["covariate"].split("=", 1)[0]
-        return order.get(base, len(order))
+    cache: dict[frozenset, tuple[float, int, str]] = {}
 
-    rows.sort(key=_key)
-    return pd.DataFrame(rows, columns=COX_COLUMNS)
+    def evaluate(terms: Sequence[str]) -> tuple[float, int, str]:
+        key = frozenset(terms)
+        if key not in cache:
+            columns = base_terms + sorted(terms, key=position.__getitem__)
+            if not columns:
+                cache[key] = (null_log_likelihood(ep["time"], ep["event"]), 0, "")
+            else:
+                try:
+                    fit = _cox_joined(ep, cv[columns], quiet=True)
+                    ll, k = (fit.loglik, fit.n_params) if fit.n_params else \
+                        (null_log_likelihood(ep["time"], ep["event"]), 0)
+                    cache[key] = (ll, k, "; ".join(fit.warnings[:1]))
+                except (InputError, ConvergenceError, np.linalg.LinAlgError, ValueError) as exc:
+                    cache[key] = (float("nan"), 0, f"fit failed: {' '.join(str(exc).split())[:120]}")
+        return cache[key]
+
+    current: list[str] = list(usable) if direction == "backward" else []
+    ll, k, note = evaluate(current)
+    current_aic = _aic(ll, k)
+    start_note = f"covariates {base_terms}" + (f" + all {len(current)} candidates" if current else "")
+    path.append({"step": 0, "action": "start", "term": "", "aic": current_aic, "loglik": ll, "n_params": k,
+                 "note": "; ".join(x for x in (start_note, data_note, note) if x)})
+    visited = {frozenset(current)}
+    step = 0
+    while True:
+        moves: list[tuple[float, int, int, str, str, float, int, str]] = []
+        if direction in ("forward", "both"):
+            for term in usable:
+                if term not in current and frozenset(current + [term]) not in visited:
+                    ll, k, note = evaluate(current + [term])
+                    moves.append((_aic(ll, k), 0, position[term], "add", term, ll, k, note))
+        if direction in ("backward", "both"):
+            for term in current:
+                rest = [t for t in current if t != term]
+                if frozenset(rest) not in visited:
+                    ll, k, note = evaluate(rest)
+                    moves.append((_aic(ll, k), 1, position[term], "remove", term, ll, k, note))
+        if not moves:
+            break
+        best_aic = min(m[0] for m in moves)
+        if not best_aic < current_aic - AIC_TOLERANCE:
+            break
+        tied = [m for m in moves if m[0] <= best_aic + AIC_TOLERANCE]
+        aic, _, _, action, term, ll, k, note = min(tied, key=lambda m: (m[1], m[2]))
+        current = current + [term] if action == "add" else [t for t in current if t != term]
+        visited.add(frozenset(current))
+        step += 1
+        current_aic = aic
+        path.append({"step": step, "action": action, "term": term, "aic": aic, "loglik": ll, "n_params": k,
+                     "note": note})
+        log.info("stepwise cox step %d: %s %s, AIC %.3f", step, action, term, aic)
+    path_table = pd.DataFrame(path, columns=STEPWISE_PATH_COLUMNS)
+    final_columns = base_terms + current
+    if final_columns:
+        final = pd.DataFrame(_cox_joined(ep, cv[final_columns]).rows, columns=COX_COLUMNS)
+    else:
+        final = pd.DataFrame(columns=COX_COLUMNS)
+    log.info("stepwise cox (%s): %s selected from %d usable candidates; final AIC %.3f (%s)", direction,
+             current or "nothing", len(usable), current_aic, data_note)
+    return final, path_table

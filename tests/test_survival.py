@@ -37,7 +37,8 @@ def test_endpoint_rules_and_problems(caplog):
     with caplog.at_level(logging.INFO, logger="radiogenomics.survival"):
         endpoint, problems = survival.overall_survival(_clinical())
     assert endpoint.index.name == "patient"
-    assert list(endpoint.columns) == ["time", "event", "age", "gender", "race"]
+    # age_group (split at the median age) joined the covariates; the table has no Karnofsky column
+    assert list(endpoint.columns) == ["time", "event", "age", "age_group", "gender", "race"]
     assert sorted(endpoint.index) == ["TCGA-00-0001", "TCGA-00-0002", "TCGA-00-0007", "TCGA-00-0008"]
     # dead -> days to death (not last contact), alive -> last contact
     assert endpoint.loc["TCGA-00-0001", ["time", "event"]].tolist() == [100.0, 1]
@@ -272,3 +273,493 @@ def test_real_clinical_table(real_data_dir):
     cox = survival.cox_fit(endpoint, endpoint[["age", "gender", "race"]])
     age = cox.set_index("covariate").loc["age"]
     assert age["hr"] > 1.0 and age["p"] < 1e-3  # older age is a known adverse factor in GBM
+
+
+# --------------------------------------------------------------------------- follow-up tables, PFS, covariates
+
+
+def _extra_clinical() -> pd.DataFrame:
+    rows = [
+        # patient,      vital,  death,  last contact, age, gender, race, karnofsky, nte flag
+        ("TCGA-01-0001", "Alive", np.nan, "100", "50", "MALE", "WHITE", "80", np.nan),  # follow-ups extend to 400
+        ("TCGA-01-0002", "Alive", np.nan, "300", "62", "FEMALE", "ASIAN", "60", np.nan),  # follow-up: dead at 350
+        ("TCGA-01-0003", "Dead", "200", "150", "70", "MALE", "WHITE", np.nan, np.nan),  # progression at 120
+        ("TCGA-01-0004", "Dead", "90", "90", "45", "FEMALE", np.nan, "100", np.nan),  # death, no progression
+        ("TCGA-01-0005", "Alive", np.nan, "500", "55", "MALE", "WHITE", "90", "YES"),  # flag YES, day missing
+        ("TCGA-01-0006", "Dead", "-3", "10", "66", "MALE", "WHITE", "80", np.nan),  # death before diagnosis
+        ("TCGA-01-0007", "Alive", np.nan, "250", "58", "FEMALE", "WHITE", "70", np.nan),  # neg. follow-up contact
+        ("TCGA-01-0008", "Dead", "400", "380", "49", "MALE", "WHITE", "80", np.nan),  # conflicting death days
+        ("TCGA-01-0009", "Alive", np.nan, "600", "40", "FEMALE", "WHITE", "100", np.nan),  # progression at 200
+        ("TCGA-01-0010", "Alive", np.nan, "700", "61", "MALE", "WHITE", "80", np.nan),  # new primary only: censored
+        ("TCGA-01-0011", "Dead", "150", "150", "52", "MALE", "WHITE", "60", np.nan),  # progression -5
+    ]
+    df = pd.DataFrame(rows, columns=["patient", "vital_status", "death_days_to", "last_contact_days_to",
+                                     "age_at_initial_pathologic_diagnosis", "gender", "race", "karnofsky_score",
+                                     "new_tumor_event_dx_indicator"])
+    return df.set_index("patient")
+
+
+def _follow_up_tables() -> list[pd.DataFrame]:
+    follow_up = pd.DataFrame({
+        "bcr_patient_barcode": ["TCGA-01-0001", "TCGA-01-0001", "TCGA-01-0002", "TCGA-01-0007", "TCGA-01-0008",
+                                "TCGA-01-0099", "TCGA-01-0009"],
+        "vital_status": ["Alive", "Alive", "Dead", "Alive", "Dead", "Alive", "Alive"],
+        "last_contact_days_to": ["250", "[Not Available]", "320", "-20", np.nan, "100", "650"],
+        "death_days_to": [np.nan, np.nan, "350", np.nan, "410", np.nan, np.nan],
+        "new_tumor_event_dx_days_to": [np.nan, np.nan, np.nan, np.nan, np.nan, np.nan, "200"],
+    })
+    drug = pd.DataFrame({
+        "bcr_patient_barcode": ["TCGA-01-0001", "TCGA-01-0001", "TCGA-01-0003"],
+        "pharmaceutical_tx_started_days_to": ["-10", "300", "20"],  # -10: neoadjuvant, ignored
+        "pharmaceutical_tx_ended_days_to": ["60", "400", "260"],  # 260 > death day 200: logged only
+    })
+    radiation = pd.DataFrame({"bcr_patient_barcode": ["TCGA-01-0001"], "radiation_therapy_ended_days_to": ["380"],
+                              "radiation_type": ["EXTERNAL BEAM"]})
+    return [follow_up, drug, radiation]
+
+
+def _nte_table() -> pd.DataFrame:
+    return pd.DataFrame({
+        "bcr_patient_barcode": ["TCGA-01-0003", "TCGA-01-0003", "TCGA-01-0010", "TCGA-01-0011", "TCGA-01-0098"],
+        "new_tumor_event_dx_days_to": ["180", "120", "300", "-5", "50"],
+        "new_tumor_event_type": ["Recurrence", "Progression of Disease", "New Primary Tumor", "Recurrence",
+                                 "Recurrence"],
+    })
+
+
+def test_overall_survival_with_follow_up_tables(caplog):
+    with caplog.at_level(logging.INFO, logger="radiogenomics.survival"):
+        endpoint, problems = survival.overall_survival(_extra_clinical(), follow_up=_follow_up_tables())
+    reason = problems.set_index("patient")["problem"]
+    # latest of last contact 100, follow-up 250, drug 300/400, radiation 380 (the -10 drug day is ignored)
+    assert endpoint.loc["TCGA-01-0001", ["time", "event"]].tolist() == [400.0, 0]
+    # dead according to a follow-up record: death day from the follow-up
+    assert endpoint.loc["TCGA-01-0002", ["time", "event"]].tolist() == [350.0, 1]
+    assert endpoint.loc["TCGA-01-0003", ["time", "event"]].tolist() == [200.0, 1]
+    assert endpoint.loc["TCGA-01-0009", ["time", "event"]].tolist() == [650.0, 0]
+    assert reason["TCGA-01-0006"].startswith("death before diagnosis")
+    assert reason["TCGA-01-0007"].startswith("negative time")
+    assert reason["TCGA-01-0008"].startswith("conflicting death days")
+    assert "not in the clinical patient table" in reason["TCGA-01-0099"]
+    assert list(problems["patient"]) == sorted(problems["patient"])
+    assert set(endpoint.index).isdisjoint(problems["patient"])
+    assert len(endpoint) + len(problems) == len(_extra_clinical()) + 1  # + the follow-up-only patient
+    assert "columns read" in caplog.text and "pharmaceutical_tx_started_days_to" in caplog.text
+    assert "followed beyond the clinical table's last contact" in caplog.text
+    # without the extra tables: the clinical last contact, and 0002 is alive
+    plain, _ = survival.overall_survival(_extra_clinical())
+    assert plain.loc["TCGA-01-0001", "time"] == 100.0 and plain.loc["TCGA-01-0002", "event"] == 0
+
+
+def test_progression_free_survival_rules():
+    endpoint, problems = survival.progression_free_survival(_extra_clinical(), _nte_table(),
+                                                            follow_up=_follow_up_tables())
+    assert list(endpoint.columns[:3]) == ["time", "event", "event_type"]
+    row = endpoint.loc
+    # first of two progression records
+    assert (row["TCGA-01-0003", "time"], row["TCGA-01-0003", "event"], row["TCGA-01-0003", "event_type"]) == \
+        (120.0, 1, "progression")
+    # death without progression is an event (the study censored it)
+    assert (row["TCGA-01-0004", "time"], row["TCGA-01-0004", "event"], row["TCGA-01-0004", "event_type"]) == \
+        (90.0, 1, "death")
+    assert row["TCGA-01-0002", "event_type"] == "death" and row["TCGA-01-0002", "time"] == 350.0
+    # progression from a follow-up record
+    assert (row["TCGA-01-0009", "time"], row["TCGA-01-0009", "event_type"]) == (200.0, "progression")
+    # a new primary tumour is not progression: censored at the last follow-up
+    assert (row["TCGA-01-0010", "time"], row["TCGA-01-0010", "event"], row["TCGA-01-0010", "event_type"]) == \
+        (700.0, 0, "censored")
+    assert row["TCGA-01-0001", "time"] == 400.0 and row["TCGA-01-0001", "event"] == 0
+    reason = problems.set_index("patient")["problem"]
+    assert reason["TCGA-01-0005"].startswith("progression reported")
+    assert reason["TCGA-01-0011"].startswith("progression before diagnosis")
+    assert reason["TCGA-01-0006"].startswith("death before diagnosis")
+    assert "not in the clinical patient table" in reason["TCGA-01-0098"]
+    assert set(endpoint.index).isdisjoint(problems["patient"])
+    assert len(endpoint) + len(problems) == len(_extra_clinical()) + 2
+    assert (endpoint["time"] >= 0).all()
+
+
+def test_shuffled_rows_of_every_input_give_identical_endpoints():
+    rng = np.random.default_rng(11)
+
+    def shuffle(df: pd.DataFrame) -> pd.DataFrame:
+        return df.iloc[rng.permutation(len(df))]
+
+    clinical, follow_up, nte = _extra_clinical(), _follow_up_tables(), _nte_table()
+    os1 = survival.overall_survival(clinical, follow_up=follow_up)
+    os2 = survival.overall_survival(shuffle(clinical), follow_up=[shuffle(t) for t in follow_up])
+    pfs1 = survival.progression_free_survival(clinical, nte, follow_up=follow_up)
+    pfs2 = survival.progression_free_survival(shuffle(clinical), shuffle(nte),
+                                              follow_up=[shuffle(t) for t in follow_up])
+    for a, b in ((os1, os2), (pfs1, pfs2)):
+        pd.testing.assert_frame_equal(a[0], b[0])
+        pd.testing.assert_frame_equal(a[1], b[1])
+
+
+def test_covariates_age_group_race_karnofsky():
+    endpoint, _ = survival.overall_survival(_extra_clinical(), follow_up=_follow_up_tables())
+    assert list(endpoint.columns) == ["time", "event", "age", "age_group", "gender", "race", "karnofsky"]
+    median = endpoint["age"].median()
+    low = endpoint["age"] <= median
+    assert list(endpoint["age_group"].cat.categories) == [f"<={median:g}", f">{median:g}"]
+    assert (endpoint.loc[low, "age_group"] == f"<={median:g}").all()
+    assert (endpoint.loc[~low, "age_group"] == f">{median:g}").all()
+    assert endpoint.loc["TCGA-01-0002", "race"] == "non-white" and endpoint.loc["TCGA-01-0004", "race"] == "unknown"
+    assert endpoint.loc["TCGA-01-0001", "karnofsky"] == 80.0 and np.isnan(endpoint.loc["TCGA-01-0003", "karnofsky"])
+    # the Categorical age group enters Cox against its first category
+    cox = survival.cox_fit(endpoint, endpoint[["age_group"]])
+    assert cox["covariate"].tolist() == [f"age_group=>{median:g}"]
+
+
+def test_read_biotab_records(tmp_path):
+    path = tmp_path / "nationwidechildrens.org_clinical_follow_up_v1.0_gbm.txt"
+    lines = ["bcr_patient_uuid\tbcr_patient_barcode\tvital_status\tlast_contact_days_to\tdeath_days_to",
+             "bcr_patient_uuid\tbcr_patient_barcode\tvital_status\tdays_to_last_followup\tdays_to_death",
+             "CDE_ID:\tCDE_ID:2673794\tCDE_ID:5\tCDE_ID:3008273\tCDE_ID:3165475",
+             "u1\tTCGA-01-0001\tAlive\t250\t[Not Applicable]",
+             "u1\tTCGA-01-0001 \tAlive\t[Not Available]\t",
+             "u2\tTCGA-01-0002\tDead\t320\t350"]
+    path.write_text("\n".join(lines) + "\n")
+    table = survival.read_biotab_records(path)
+    assert table.columns[0] == "patient" and len(table) == 3
+    assert table["patient"].tolist() == ["TCGA-01-0001", "TCGA-01-0001", "TCGA-01-0002"]
+    assert table["death_days_to"].isna().tolist() == [True, True, False]
+    endpoint, _ = survival.overall_survival(_extra_clinical(), follow_up=[table])
+    assert endpoint.loc["TCGA-01-0001", "time"] == 250.0 and endpoint.loc["TCGA-01-0002", "event"] == 1
+    bad = tmp_path / "bad.txt"
+    bad.write_text("a\tb\nc\td\n")
+    with pytest.raises(InputError, match="three header rows"):
+        survival.read_biotab_records(bad)
+
+
+# --------------------------------------------------------------------------- KM / log-rank tables
+
+
+def test_km_logrank_table_multigroup_and_group_without_events():
+    endpoint, groups = _cohort(150)
+    table = survival.km_logrank_table(endpoint, groups.iloc[::-1].rename("subtype"))
+    assert list(table.columns) == ["label", "grouping", "group", "n", "events", "median_days", "median_ci_low",
+                                   "median_ci_high", "logrank_statistic", "logrank_df", "logrank_p", "note"]
+    assert table["group"].tolist() == ["A", "B", "C"] and (table["grouping"] == "subtype").all()
+    assert (table["label"] == "observed").all()
+    summary = survival.km_summary(endpoint, groups)
+    pd.testing.assert_frame_equal(table[survival.KM_SUMMARY_COLUMNS], summary)
+    lr = survival.logrank(endpoint, groups)
+    assert (table["logrank_p"] == lr["p"]).all() and (table["logrank_df"] == 2).all()
+    # a group with no events: still a row, the test is computed and the note says so
+    ep = endpoint.copy()
+    ep.loc[groups[groups == "C"].index, "event"] = 0
+    t2 = survival.km_logrank_table(ep, groups)
+    assert t2.set_index("group").loc["C", "events"] == 0 and np.isnan(t2.set_index("group").loc["C", "median_days"])
+    assert np.isfinite(t2["logrank_p"]).all() and "no events in group(s) ['C']" in t2.loc[0, "note"]
+    # no patient in common: an empty table, no crash
+    empty = survival.km_logrank_table(endpoint, pd.Series(["A"], index=["nobody"], name="x"))
+    assert empty.empty and list(empty.columns) == survival.KM_LOGRANK_COLUMNS
+
+
+def test_predicted_trait_survival_labels_and_excludes_observed(caplog):
+    endpoint, groups = _cohort(150, seed=4)
+    observed = groups.iloc[:60].rename("f7")
+    predicted = groups.iloc[40:].rename("f7")  # 20 patients overlap the observed ones
+    with caplog.at_level(logging.INFO, logger="radiogenomics.survival"):
+        table = survival.predicted_trait_survival(endpoint, predicted, observed=observed)
+    assert set(table["label"]) == {"predicted", "observed"}
+    pred = table.loc[table["label"] == "predicted"]
+    assert pred["n"].sum() == 90  # 110 predicted minus 20 with an observed value
+    assert "20 of 110 patients with a prediction also have an observed value" in caplog.text
+    direct = survival.logrank(endpoint, groups.iloc[60:])
+    assert pred["logrank_p"].iloc[0] == pytest.approx(direct["p"])
+    only = survival.predicted_trait_survival(endpoint, predicted)
+    assert set(only["label"]) == {"predicted"} and only["n"].sum() == 110
+
+
+# --------------------------------------------------------------------------- radiogenomic traits
+
+
+def _enrichment(n: int = 40, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    rng = np.random.default_rng(seed)
+    ids = [f"TCGA-RG-{i:04d}" for i in range(n)]
+    rows = []
+    for i, pid in enumerate(ids):
+        for s in ("SET_A", "SET_B", "SET_RARE", "SET_ALL"):
+            nes = {"SET_A": 2.0 if i % 2 == 0 else -1.5, "SET_B": 1.8 if i % 3 == 0 else 0.2,
+                   "SET_RARE": 2.0 if i < 3 else 0.1, "SET_ALL": 2.5}[s]
+            q = 0.01 if nes > 1 else 0.5
+            if s == "SET_A" and i % 2 == 1:
+                q = 0.01  # enriched but with a negative NES: not carried
+            rows.append({"target": "f5", "patient": pid, "set": s, "size": 30, "es": 0.5, "nes": nes,
+                         "p": q / 2, "fdr": q})
+        for cls in ("Proneural", "Mesenchymal", "Classical"):
+            enriched = (cls == "Mesenchymal") and i % 4 == 0 or (cls == "Proneural" and i % 5 == 0)
+            rows.append({"target": "subtype", "patient": pid, "class": cls, "set": "SET_M", "size": 20,
+                         "es": 0.4, "nes": 2.0 if enriched else 0.3, "p": 0.001, "fdr": 0.01 if enriched else 0.7})
+    enrichment = pd.DataFrame(rows)
+    subtype = np.where(np.arange(n) % 2 == 0, "Mesenchymal", "Proneural").astype(object)
+    subtype[1] = None  # no observed class: not assessed by the subtype network
+    targets = pd.DataFrame({"f5": rng.integers(0, 2, n).astype(float), "subtype": subtype}, index=ids)
+    targets.iloc[5, 0] = np.nan  # f5 not observed: not assessed
+    return enrichment.iloc[rng.permutation(len(enrichment))], targets
+
+
+def test_radiogenomic_traits_definition():
+    enrichment, targets = _enrichment()
+    rg = survival.radiogenomic_traits(enrichment, targets, fdr=0.05, min_patients=5)
+    assert rg.index.name == "patient" and list(rg.index) == sorted(rg.index)
+    # SET_RARE (3 carriers) and SET_ALL (every patient) are dropped; names are network|set
+    assert list(rg.columns) == ["f5|SET_A", "f5|SET_B", "subtype|SET_M"]
+    a = rg["f5|SET_A"]
+    assert a["TCGA-RG-0000"] == 1.0 and a["TCGA-RG-0001"] == 0.0  # negative NES is not enriched
+    assert np.isnan(a["TCGA-RG-0005"])  # f5 missing in targets
+    assert a.notna().sum() == 39
+    m = rg["subtype|SET_M"]
+    # own class: patient 0 Mesenchymal (i % 4 == 0) carries; patient 10 is Mesenchymal, 10 % 4 != 0: not;
+    # patient 5 is Proneural and 5 % 5 == 0: carries; patient 1 has no class: NaN
+    assert m["TCGA-RG-0000"] == 1.0 and m["TCGA-RG-0010"] == 0.0 and m["TCGA-RG-0005"] == 1.0
+    assert np.isnan(m["TCGA-RG-0001"])
+    # order of the rows does not matter; a dict of per-network tables gives the same
+    by_net = {net: t.drop(columns="target") for net, t in enrichment.groupby("target")}
+    pd.testing.assert_frame_equal(survival.radiogenomic_traits(by_net, targets.iloc[::-1]), rg)
+    loose = survival.radiogenomic_traits(enrichment, targets, min_patients=2)
+    assert "f5|SET_RARE" in loose.columns and "f5|SET_ALL" not in loose.columns
+
+
+def test_radiogenomic_traits_bad_input():
+    enrichment, targets = _enrichment()
+    with pytest.raises(InputError, match="class names"):
+        survival.radiogenomic_traits(enrichment, targets.assign(subtype=targets["subtype"].notna().astype(int)))
+    with pytest.raises(InputError, match="network column"):
+        survival.radiogenomic_traits(enrichment.drop(columns="target"), targets)
+    with pytest.raises(InputError, match="one row per patient and set"):
+        survival.radiogenomic_traits(pd.concat([enrichment, enrichment.iloc[:1]]), targets)
+
+
+def _rg_cohort(n: int = 240, seed: int = 3) -> tuple[pd.DataFrame, pd.DataFrame]:
+    rng = np.random.default_rng(seed)
+    ids = [f"TCGA-RG-{i:04d}" for i in range(n)]
+    strong = rng.integers(0, 2, n)
+    noise = rng.integers(0, 2, n)
+    age = rng.normal(60, 10, n)
+    t = rng.exponential(1.0 / (0.002 * np.exp(np.log(2.5) * strong + 0.03 * (age - 60))))
+    c = rng.uniform(200, 2000, n)
+    endpoint = pd.DataFrame({"time": np.round(np.minimum(t, c)) + 1, "event": (t <= c).astype(int), "age": age,
+                             "gender": rng.choice(["male", "female"], n)}, index=pd.Index(ids, name="patient"))
+    rg = pd.DataFrame({"f7|SET_STRONG": strong.astype(float), "f5|SET_NOISE": noise.astype(float)}, index=ids)
+    rg.iloc[:20, 1] = np.nan
+    return endpoint, rg
+
+
+def test_radiogenomic_tests_columns_effect_and_fdr():
+    endpoint, rg = _rg_cohort()
+    # a trait whose carriers never die and one carried by nobody among the patients with covariates
+    rg["f6|SET_NO_EVENTS"] = 0.0
+    alive = endpoint.index[endpoint["event"] == 0][:12]
+    rg.loc[alive, "f6|SET_NO_EVENTS"] = 1.0
+    rg["f9|SET_ONE_LEVEL"] = np.nan
+    rg.iloc[:30, rg.columns.get_loc("f9|SET_ONE_LEVEL")] = 0.0
+    covs = endpoint[["age", "gender"]].copy()
+    covs["site"] = "same"  # a covariate with one level: noted, not fatal
+    table = survival.radiogenomic_tests(endpoint, rg.iloc[::-1], covs)
+    assert list(table.columns) == survival.RADIOGENOMIC_TEST_COLUMNS
+    assert table["trait"].tolist() == list(rg.columns)
+    row = table.set_index("trait").loc["f7|SET_STRONG"]
+    assert row["network"] == "f7" and row["set"] == "SET_STRONG"
+    assert row["hr"] == pytest.approx(2.5, rel=0.3) and row["cox_p"] < 1e-4 and row["logrank_p"] < 1e-4
+    assert row["ci_low"] < row["hr"] < row["ci_high"] and row["n_carriers"] == rg["f7|SET_STRONG"].sum()
+    assert "one level" in row["note"]
+    # the adjusted HR is cox_fit's
+    direct = survival.cox_fit(endpoint, endpoint[["age", "gender"]].join(rg["f7|SET_STRONG"]))
+    assert row["hr"] == pytest.approx(direct.set_index("covariate").loc["f7|SET_STRONG", "hr"], rel=1e-9)
+    noise = table.set_index("trait").loc["f5|SET_NOISE"]
+    assert noise["n"] == 220 and np.isfinite(noise["cox_p"])
+    no_ev = table.set_index("trait").loc["f6|SET_NO_EVENTS"]
+    assert np.isnan(no_ev["hr"]) and "no events among carriers" in no_ev["note"] and no_ev["carrier_events"] == 0
+    assert np.isfinite(no_ev["logrank_p"])
+    one = table.set_index("trait").loc["f9|SET_ONE_LEVEL"]
+    assert np.isnan(one["hr"]) and np.isnan(one["logrank_p"]) and "level" in one["note"]
+    ok = table["cox_p"].notna()
+    np.testing.assert_allclose(table.loc[ok, "cox_fdr"], survival.benjamini_hochberg(table.loc[ok, "cox_p"]))
+    okl = table["logrank_p"].notna()
+    np.testing.assert_allclose(table.loc[okl, "logrank_fdr"], survival.benjamini_hochberg(table.loc[okl, "logrank_p"]))
+    assert (table["cox_fdr"].dropna() >= table.loc[ok, "cox_p"]).all()
+
+
+# --------------------------------------------------------------------------- stepwise Cox
+
+
+def test_stepwise_forward_selects_informative_terms_with_aic_path():
+    endpoint, rg = _rg_cohort(300, seed=8)
+    rng = np.random.default_rng(1)
+    cands = pd.DataFrame({"noise1": rng.integers(0, 2, 300).astype(float),
+                          "strong": rg["f7|SET_STRONG"],
+                          "noise2": rng.normal(size=300),
+                          "constant": 1.0}, index=rg.index)
+    final, path = survival.stepwise_cox(endpoint, endpoint[["age"]], cands)
+    assert list(path.columns) == ["step", "action", "term", "aic", "loglik", "n_params", "note"]
+    assert path.loc[path["action"] == "skipped", "term"].tolist() == ["constant"]
+    adds = path.loc[path["action"] == "add", "term"].tolist()
+    assert adds[0] == "strong"
+    assert final["covariate"].tolist()[:2] == ["age", "strong"]
+    assert (np.diff(path.loc[path["action"].isin(["start", "add"]), "aic"]) < 0).all()
+    # AIC = 2k - 2 logL, logL as lifelines reports for the same model
+    step1 = path.loc[path["action"] == "add"].iloc[0]
+    data = endpoint[["time", "event", "age"]].join(cands[["strong"]])
+    cph = CoxPHFitter().fit(data, "time", "event", fit_options=survival.COX_FIT_OPTIONS)
+    assert step1["loglik"] == pytest.approx(cph.log_likelihood_, rel=1e-9)
+    assert step1["aic"] == pytest.approx(2 * 2 - 2 * cph.log_likelihood_, rel=1e-9)
+    start = path.loc[path["action"] == "start"].iloc[0]
+    assert start["n_params"] == 1 and "n = 300" in start["note"]
+
+
+def test_stepwise_null_start_ties_and_directions():
+    endpoint, rg = _rg_cohort(300, seed=8)
+    strong = rg["f7|SET_STRONG"]
+    # two identical candidates: the tie goes to the earlier column, whatever the row order
+    cands = pd.DataFrame({"copy_b": strong, "copy_a": strong}, index=rg.index)
+    final, path = survival.stepwise_cox(endpoint, None, cands.iloc[::-1])
+    assert path.loc[path["action"] == "add", "term"].tolist() == ["copy_b"]
+    start = path.loc[path["action"] == "start"].iloc[0]
+    cph = CoxPHFitter().fit(endpoint[["time", "event"]].join(strong.rename("s")), "time", "event")
+    assert start["n_params"] == 0
+    ll_null = cph.log_likelihood_ - cph.log_likelihood_ratio_test().test_statistic / 2  # lifelines' null model
+    assert start["loglik"] == pytest.approx(ll_null, rel=1e-10)
+    assert start["aic"] == pytest.approx(-2 * ll_null, rel=1e-10)
+    # backward from all candidates and 'both' reach the same model here
+    rng = np.random.default_rng(2)
+    cands = pd.DataFrame({"strong": strong, "noise": rng.normal(size=300)}, index=rg.index)
+    fwd, _ = survival.stepwise_cox(endpoint, endpoint[["age"]], cands, direction="forward")
+    bwd, bpath = survival.stepwise_cox(endpoint, endpoint[["age"]], cands, direction="backward")
+    both, _ = survival.stepwise_cox(endpoint, endpoint[["age"]], cands, direction="both")
+    assert bpath.iloc[0]["action"] == "start" and bpath.iloc[0]["n_params"] == 3
+    assert set(fwd["covariate"]) == set(bwd["covariate"]) == set(both["covariate"])
+    with pytest.raises(ValueError, match="direction"):
+        survival.stepwise_cox(endpoint, None, cands, direction="sideways")
+
+
+def test_stepwise_skips_levels_without_events():
+    endpoint, rg = _rg_cohort(200, seed=5)
+    cands = pd.DataFrame({"strong": rg["f7|SET_STRONG"], "never_dies": 0.0}, index=rg.index)
+    alive = endpoint.index[endpoint["event"] == 0][:10]
+    cands.loc[alive, "never_dies"] = 1.0
+    final, path = survival.stepwise_cox(endpoint, endpoint[["age", "gender"]], cands)
+    skipped = path.loc[path["action"] == "skipped"]
+    assert skipped["term"].tolist() == ["never_dies"] and "without events" in skipped["note"].iloc[0]
+    assert "never_dies" not in final["covariate"].tolist()
+
+
+# --------------------------------------------------------------------------- simulated cohort: planted hazards
+
+
+def test_simulated_cohort_cox_recovers_planted_necrosis_hazard():
+    from radiogenomics import targets as tg
+    from radiogenomics.simulate import SimulationParams, simulate_cohort
+
+    cohort = simulate_cohort(SimulationParams())
+    planted = cohort.truth["survival"]["hazard_ratios"]
+    endpoint, problems = survival.overall_survival(cohort.clinical)
+    assert problems.empty
+    built, meta, _ = tg.build_targets(tg.resolve_specs(["vasari"]), {"vasari": cohort.vasari},
+                                      patients=cohort.expression.index)
+    assert meta["f7"]["classes"] == ["<1/3", ">1/3"]  # code 1 = necrosis above 1/3, the planted risk factor
+    covs = pd.DataFrame({"age_per_10_years": (endpoint["age"] - 60) / 10}).join(built["f7"])
+    cox = survival.cox_fit(endpoint, covs).set_index("covariate")
+    f7 = cox.loc["f7"]
+    print(f"planted HR f7 {planted['f7']}, age/10y {planted['age_per_10_years']}; recovered f7 HR {f7['hr']:.3f} "
+          f"({f7['ci_low']:.3f}-{f7['ci_high']:.3f}), p = {f7['p']:.2g}; age/10y HR "
+          f"{cox.loc['age_per_10_years', 'hr']:.3f}, p = {cox.loc['age_per_10_years', 'p']:.2g}")
+    assert f7["hr"] > 1 and f7["p"] < 0.05
+    assert f7["ci_low"] < planted["f7"] < f7["ci_high"]
+    assert cox.loc["age_per_10_years", "hr"] > 1 and cox.loc["age_per_10_years", "p"] < 0.05
+    # the planted proliferation-activity effect too (activity in SD units)
+    prolif = survival.cox_fit(endpoint, covs.join(cohort.activity["PROGRAM_PROLIFERATION"])).set_index("covariate")
+    assert prolif.loc["PROGRAM_PROLIFERATION", "hr"] > 1 and prolif.loc["PROGRAM_PROLIFERATION", "p"] < 0.05
+
+
+# --------------------------------------------------------------------------- real data: PFS and subtypes
+
+
+@pytest.mark.realdata
+def test_real_pfs_and_subtype_table(real_data_dir):
+    from radiogenomics import parsers
+
+    clinical = parsers.read_clinical_biotab(real_data_dir / "nationwidechildrens.org_clinical_patient_gbm.txt")
+    os_ep, os_problems = survival.overall_survival(clinical)
+    pfs, pfs_problems = survival.progression_free_survival(clinical, None)
+    # no new-tumour-event table: every death is a PFS event and the rest are censored as in OS
+    common = os_ep.index.intersection(pfs.index)
+    assert len(common) == len(os_ep) == len(pfs)
+    assert (pfs.loc[common, "event"] == os_ep.loc[common, "event"]).all()
+    assert set(pfs["event_type"]) <= {"death", "censored"}
+    kps = os_ep["karnofsky"].dropna()
+    assert 350 <= len(kps) <= 410 and kps.between(0, 100).all()
+    subtypes = parsers.read_clanc(real_data_dir / "TCGA_unified_CORE_ClaNC840.txt").subtypes
+    table = survival.km_logrank_table(os_ep, subtypes)
+    assert sorted(table["group"]) == ["Classical", "Mesenchymal", "Neural", "Proneural"]
+    assert 150 <= table["n"].sum() <= 173 and (table["logrank_df"] == 3).all()
+    assert (table["median_days"] > 0).all()
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def test_forest_plot_log_axis_reference_line_and_labels(tmp_path):
+    from radiogenomics import figures
+
+    endpoint, rg = _rg_cohort()
+    cox = survival.cox_fit(endpoint, endpoint[["age", "gender"]].join(rg))
+    cox = pd.concat([cox, pd.DataFrame([{"covariate": "site", "hr": np.nan, "ci_low": np.nan, "ci_high": np.nan,
+                                         "p": np.nan, "note": "one level only"}])], ignore_index=True)
+    fig = figures._forest_figure(cox, title="Overall survival: Cox model")
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log"
+    assert any(np.allclose(line.get_xdata(), [1.0, 1.0]) for line in ax.get_lines())
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == cox["covariate"].tolist()
+    texts = [t.get_text() for t in ax.texts]
+    assert any(t.startswith("not estimable") for t in texts)
+    assert "Hazard ratio" in ax.get_xlabel() and "Overall survival" in ax.get_title()
+    path = tmp_path / "forest.png"
+    figures.plot_forest(cox, path, title="Cox")
+    assert path.read_bytes().startswith(b"\x89PNG") and path.stat().st_size > 1000
+    tests = survival.radiogenomic_tests(endpoint, rg, endpoint[["age"]])
+    figures.plot_forest(tests, tmp_path / "forest_rg.svg", title="Radiogenomic traits")
+    assert (tmp_path / "forest_rg.svg").stat().st_size > 1000
+
+
+def test_radiogenomic_km_figures(tmp_path):
+    from radiogenomics import figures
+
+    endpoint, rg = _rg_cohort()
+    tests = survival.radiogenomic_tests(endpoint, rg, endpoint[["age"]])
+    fig = figures._radiogenomic_grid_figure(endpoint, rg, tests=tests, columns=None, max_panels=12,
+                                            ylabel="Overall survival probability")
+    titles = [ax.get_title() for ax in fig.axes if ax.get_visible()]
+    assert len(titles) == 2 and titles[0].startswith("f7: SET_STRONG")  # smallest Cox p first
+    assert "log-rank p" in titles[0] and "adj. HR" in titles[0]
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert legend[0].startswith("not enriched") and legend[1].startswith("set enriched")
+    figures.plot_radiogenomic_km_grid(endpoint, rg, tmp_path / "rg_grid.png", tests=tests)
+    figures.plot_radiogenomic_km(endpoint, rg, "f7|SET_STRONG", tmp_path / "rg_km.png", time_unit="months")
+    for name in ("rg_grid.png", "rg_km.png"):
+        assert (tmp_path / name).read_bytes().startswith(b"\x89PNG")
+    with pytest.raises(InputError, match="not a column"):
+        figures.plot_radiogenomic_km(endpoint, rg, "f1|NOPE", tmp_path / "x.png")
+
+
+def test_shuffled_rows_radiogenomic_tests_stepwise_and_tables():
+    endpoint, rg = _rg_cohort(200, seed=9)
+    rng = np.random.default_rng(3)
+    covs = endpoint[["age", "gender"]]
+    rg["f10|SET_X"] = rng.integers(0, 2, 200).astype(float)
+
+    def shuffle(df):
+        return df.iloc[rng.permutation(len(df))]
+
+    pd.testing.assert_frame_equal(survival.radiogenomic_tests(endpoint, rg, covs),
+                                  survival.radiogenomic_tests(shuffle(endpoint), shuffle(rg), shuffle(covs)))
+    a = survival.stepwise_cox(endpoint, covs, rg, direction="both")
+    b = survival.stepwise_cox(shuffle(endpoint), shuffle(covs), shuffle(rg), direction="both")
+    pd.testing.assert_frame_equal(a[0], b[0])
+    pd.testing.assert_frame_equal(a[1], b[1])
+    groups = rg["f10|SET_X"].map({0.0: "no", 1.0: "yes"})
+    pd.testing.assert_frame_equal(survival.km_logrank_table(endpoint, groups),
+                                  survival.km_logrank_table(shuffle(endpoint), shuffle(groups.to_frame()).iloc[:, 0]))
