@@ -20,6 +20,17 @@ Formats
 ``read_gmt`` / ``read_gene_set_table`` / ``read_gene_sets``
     MSigDB GMT files and column-wise gene-set tables (Puchalski 2018 Table S15).
 
+Generic plain tables (any cohort; separator from the suffix, patient IDs by a
+configurable rule of :mod:`radiogenomics.ids`):
+
+``read_matrix``
+    an expression matrix, genes x samples or samples x genes.
+``read_target_table``
+    one row per patient, one column per target (strings; typed later by
+    :mod:`radiogenomics.targets`).
+``read_survival_table``
+    one row per patient with a time and an event column.
+
 Sample barcodes (``TCGA-02-0003-01A``) and patient IDs (``TCGA-02-0003``,
 the first 12 characters) differ. When a patient has several samples, one is
 chosen by :func:`select_samples` (the rule is in its docstring).
@@ -41,6 +52,7 @@ import numpy as np
 import pandas as pd
 
 from .files import InputError, log_dropped
+from .ids import IdRule, IdRuleError, IdRuleSpec, make_id_rule
 
 log = logging.getLogger(__name__)
 
@@ -785,3 +797,459 @@ def filter_gene_sets(sets: Mapping[str, Sequence[str]], genes: Iterable[str], *,
                                          f"expression genes ({len(sets)} sets checked); check the gene identifiers "
                                          "(symbols vs IDs) and the min_size setting")
     return kept, table
+
+
+# --------------------------------------------------------------------------- generic plain tables
+
+#: Layouts :func:`read_matrix` reads.
+MATRIX_ORIENTATIONS = ("genes_x_samples", "samples_x_genes")
+#: Cells read as missing in plain target and survival tables (every other value stays a string).
+TARGET_MISSING = frozenset({"", "NA"})
+#: Columns of the per-sample report of :func:`read_matrix` (``return_samples=True``).
+MATRIX_SAMPLE_COLUMNS = ["sample", "patient", "kept", "reason"]
+#: Columns of the problems table of :func:`read_survival_table` (as ``survival.overall_survival``).
+SURVIVAL_PROBLEM_COLUMNS = ["patient", "problem"]
+#: Event words of :func:`read_survival_table` (compared in lower case); 0/1 are accepted too.
+EVENT_WORDS = {
+    **{w: 1 for w in ("1", "dead", "deceased", "died", "death", "event", "true")},
+    **{w: 0 for w in ("0", "alive", "living", "censored", "false")},
+}
+_SEPARATOR_NAMES = {"\t": "tab", ",": "comma", ";": "semicolon", " ": "space", "|": "pipe"}
+
+
+def infer_separator(path: PathLike, sep: str | None = None) -> str:
+    """The column separator of a plain table: ``sep`` when given, else from the suffix
+    (``.tsv`` / ``.txt`` / ``.tab`` -> tab, ``.csv`` -> comma; a trailing ``.gz`` is ignored)."""
+    path = Path(path)
+    if sep is not None:
+        if not isinstance(sep, str) or len(sep) != 1:
+            raise ValueError(f"sep must be a single character such as '\\t' or ',', got {sep!r}")
+        return sep
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes = suffixes[:-1]
+    suffix = suffixes[-1] if suffixes else ""
+    if suffix in (".tsv", ".txt", ".tab"):
+        return "\t"
+    if suffix == ".csv":
+        return ","
+    raise InputError(path, f"cannot tell the column separator from the file name suffix {suffix or '(none)'!r}; "
+                           "expected .tsv / .txt / .tab (tab-separated) or .csv (comma-separated), or give sep")
+
+
+class _Delimited:
+    """A plain delimited table opened for reading: ``header`` (stripped cells) and ``rows()``.
+
+    ``rows()`` yields ``(line number, fields)`` for each non-blank data row; a
+    row with a different number of fields than the header is an InputError
+    naming the line. One trailing separator on every line (header included)
+    is tolerated. Blank lines are skipped and counted in the log.
+    """
+
+    def __init__(self, path: Path, sep: str):
+        self.path = path
+        self.sep = sep
+        self._fh = _open_text(path)
+        self._reader = csv.reader(self._fh, delimiter=sep)
+        try:
+            header = next(self._reader)
+        except StopIteration:
+            self._fh.close()
+            raise InputError(path, "empty file; expected a header row", row=1) from None
+        except UnicodeDecodeError as exc:
+            self._fh.close()
+            raise InputError(path, f"not UTF-8 text ({exc.reason} at byte {exc.start}); save the table as UTF-8",
+                             row=1) from None
+        header = [c.strip() for c in header]
+        if header:
+            header[0] = header[0].lstrip("\ufeff").strip()  # a byte-order mark (spreadsheet exports)
+        self._unnamed_last = len(header) > 2 and header[-1] == ""
+        if self._unnamed_last:
+            header = header[:-1]  # a trailing separator, or a last column without a name (checked per row)
+        self.header = header
+
+    def __enter__(self) -> "_Delimited":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._fh.close()
+
+    def rows(self) -> Iterator[tuple[int, list[str]]]:
+        n = len(self.header)
+        name = _SEPARATOR_NAMES.get(self.sep, repr(self.sep))
+        blank: list[int] = []
+        while True:
+            try:
+                record = next(self._reader)
+            except StopIteration:
+                break
+            except UnicodeDecodeError as exc:
+                raise InputError(self.path, f"not UTF-8 text ({exc.reason}) after line {self._reader.line_num}; "
+                                            "save the table as UTF-8", row=self._reader.line_num + 1) from None
+            line = self._reader.line_num
+            if not record or all(not c.strip() for c in record):
+                blank.append(line)
+                continue
+            if len(record) == n + 1 and self._unnamed_last:
+                if record[-1].strip():
+                    raise InputError(self.path, f"column {n + 1} has values (e.g. {record[-1].strip()!r}) but no "
+                                                "name in the header row; every column needs a name",
+                                     row=line, column=f"column {n + 1}")
+                record = record[:-1]
+            elif len(record) == n + 1 and not record[-1].strip():
+                record = record[:-1]
+            if len(record) != n:
+                raise InputError(self.path, f"expected {n} {name}-separated fields as in the header row, found "
+                                            f"{len(record)}", row=line)
+            yield line, record
+        if blank:
+            log.info("%s: skipped %d blank line(s) (lines %s)", self.path, len(blank),
+                     ", ".join(map(str, blank[:10])) + (" ..." if len(blank) > 10 else ""))
+
+
+def _parse_cells(fields: Sequence[str], path: Path, line: int, label: str, label_what: str,
+                 names: Sequence[str], name_what: str) -> np.ndarray:
+    """Float values of one row of a plain matrix; missing cells -> NaN; InputError naming row and column."""
+    try:
+        values = np.array(fields, dtype=np.float64)
+    except ValueError:
+        values = None
+    if values is not None and not np.isinf(values).any():
+        return values
+    out = np.empty(len(fields), dtype=np.float64)
+    for j, cell in enumerate(fields):
+        text = cell.strip()
+        if text in NUMERIC_MISSING:
+            out[j] = np.nan
+            continue
+        try:
+            out[j] = float(text)
+            if np.isinf(out[j]):
+                raise ValueError(text)
+        except ValueError:
+            raise InputError(path, f"non-numeric value {cell!r} for {label_what} {label!r}, {name_what} {names[j]!r}; "
+                                   "expected a number or a missing value (NA or empty)",
+                             row=f"{line} ({label_what} {label})", column=names[j]) from None
+    return out
+
+
+def _check_duplicated_labels(labels: Sequence[str], lines: Sequence[int], path: Path, what: str) -> None:
+    """InputError listing every label of the first column that occurs on several rows."""
+    where: dict[str, list[int]] = {}
+    for label, line in zip(labels, lines):
+        where.setdefault(label, []).append(line)
+    dups = {k: ls for k, ls in where.items() if len(ls) > 1}
+    if dups:
+        listed = "; ".join(f"{k} (rows {', '.join(map(str, ls))})" for k, ls in list(dups.items())[:10])
+        more = f" and {len(dups) - 10} more" if len(dups) > 10 else ""
+        first = next(iter(dups.values()))
+        raise InputError(path, f"{len(dups)} duplicated {what}(s): {listed}{more}; each must appear once",
+                         row=", ".join(map(str, first)))
+
+
+def _map_ids(rule: IdRule, value: str, path: Path, row: object, column: object) -> tuple[str, str]:
+    """(normalised sample ID, patient ID) of one raw ID; InputError naming file, row and column."""
+    try:
+        return rule.normalise(value), rule(value)
+    except IdRuleError as exc:
+        raise InputError(path, f"{exc} (ID rule: {rule.describe()})", row=row, column=column) from None
+
+
+def read_matrix(path: PathLike, *, orientation: str, id_rule: IdRuleSpec = "identity", sep: str | None = None,
+                return_samples: bool = False) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
+    """Read a plain expression matrix (any cohort) into patients x genes.
+
+    Format: a delimited text table (separator from the suffix, see
+    :func:`infer_separator`; ``.gz`` read directly; quoted cells allowed).
+    ``orientation="genes_x_samples"``: the header row is a label cell then the
+    sample IDs, each further row a gene symbol then one value per sample (the
+    Xena layout). ``orientation="samples_x_genes"``: the header row is a label
+    cell then gene symbols, each further row a sample ID then one value per
+    gene. Missing values are ``NA``, ``NaN``, ``null``, ``N/A`` or empty.
+
+    Sample IDs become patient IDs by ``id_rule`` (:func:`ids.make_id_rule`:
+    ``"identity"``, ``"tcga"`` or ``{"regex": ..., "group": ...}``). Several
+    samples of one patient are an error, except with the ``"tcga"`` rule and
+    full sample barcodes, where :func:`select_samples` keeps one tumour sample
+    per patient (normals and controls dropped). Genes with a missing value in
+    a kept sample are dropped (counted and logged, with examples).
+
+    Returns patients x genes (float64, index ``patient``, genes in file
+    order); with ``return_samples`` also a table with one row per sample:
+    ``sample`` (the ID as read), ``patient``, ``kept``, ``reason``.
+
+    Raises
+    ------
+    InputError
+        An unknown suffix without ``sep``, an empty file, a header without
+        sample / gene names, an empty or duplicated gene symbol or sample ID
+        (rows or columns named), a row with the wrong number of fields, a
+        non-numeric cell (row and column named), an ID the rule cannot map,
+        two samples mapping to one patient (both named), no sample left, or
+        every gene with a missing value.
+    """
+    if orientation not in MATRIX_ORIENTATIONS:
+        raise ValueError(f"orientation must be one of {MATRIX_ORIENTATIONS}, got {orientation!r}")
+    path = _check_file(path)
+    rule = make_id_rule(id_rule)
+    delimiter = infer_separator(path, sep)
+    genes_in_rows = orientation == "genes_x_samples"
+    row_what, col_what = ("gene", "sample") if genes_in_rows else ("sample", "gene")
+    name_of = {"gene": "gene symbol", "sample": "sample ID"}
+    labels: list[str] = []
+    lines: list[int] = []
+    rows: list[np.ndarray] = []
+    with _Delimited(path, delimiter) as table:
+        header = table.header
+        names = header[1:]
+        if not names:
+            raise InputError(path, f"no {col_what}s: the header row has only the label cell {header[0]!r}; expected "
+                                   f"a label cell then one {name_of[col_what]} per column ({orientation})", row=1)
+        for pos, name in enumerate(names, start=2):
+            if not name:
+                raise InputError(path, f"empty {name_of[col_what]} in the header row; every column after the first "
+                                       f"needs a {name_of[col_what]} ({orientation})", row=1, column=f"column {pos}")
+        _check_unique_header(names, path, row=1, what=name_of[col_what], first_column=2)
+        for line, record in table.rows():
+            label = record[0].strip()
+            if not label:
+                raise InputError(path, f"empty {name_of[row_what]} in the first column ({orientation})", row=line,
+                                 column=header[0] or "column 1")
+            rows.append(_parse_cells(record[1:], path, line, label, row_what, names, col_what))
+            labels.append(label)
+            lines.append(line)
+    if not labels:
+        raise InputError(path, f"no {row_what} rows after the header row ({orientation})")
+    _check_duplicated_labels(labels, lines, path, name_of[row_what])
+    values = np.vstack(rows)
+    id_column = header[0] or "column 1"
+    if genes_in_rows:
+        genes, sample_ids = labels, list(names)
+        values = values.T
+        where = [(1, s) for s in sample_ids]
+        gene_where = [f"row {ln}" for ln in lines]
+    else:
+        genes, sample_ids = list(names), labels
+        where = [(ln, id_column) for ln in lines]
+        gene_where = [f"column {j}" for j in range(2, len(genes) + 2)]
+
+    normalised, patients = [], []
+    for sid, (row, column) in zip(sample_ids, where):
+        norm, patient = _map_ids(rule, sid, path, row, column)
+        normalised.append(norm)
+        patients.append(patient)
+    keep = np.ones(len(sample_ids), dtype=bool)
+    reasons = ["kept"] * len(sample_ids)
+    if rule.kind == "tcga":
+        barcode_pos = [i for i, s in enumerate(normalised) if _SAMPLE_RE.match(s)]
+        if barcode_pos:
+            chosen = select_samples([normalised[i] for i in barcode_pos], source=path)
+            for i, kept, reason in zip(barcode_pos, chosen["kept"], chosen["reason"]):
+                keep[i] = bool(kept)
+                reasons[i] = reason
+    first_of: dict[str, int] = {}
+    for i in np.flatnonzero(keep):
+        patient = patients[i]
+        if patient in first_of:
+            j = first_of[patient]
+            if rule.kind == "tcga":
+                hint = ("a bare patient barcode cannot be ranked against another sample of the patient; give full "
+                        "sample barcodes (e.g. 'TCGA-02-0003-01A') so one tumour sample per patient is chosen")
+            else:
+                hint = ("expected one sample per patient: remove the extra samples, or use the 'tcga' ID rule for "
+                        "TCGA sample barcodes (one tumour sample per patient is then chosen)")
+            row_j, col_j = where[j]
+            row_i, col_i = where[i]
+            place_j = f"row {row_j}" if not genes_in_rows else f"column {col_j!r}"
+            place_i = f"row {row_i}" if not genes_in_rows else f"column {col_i!r}"
+            raise InputError(path, f"samples {sample_ids[j]!r} ({place_j}) and {sample_ids[i]!r} ({place_i}) both map "
+                                   f"to patient {patient!r} under the ID rule {rule.describe()}; {hint}",
+                             row=row_i, column=col_i)
+        first_of[patient] = i
+    if not keep.any():
+        raise InputError(path, "no sample left after the one-tumour-sample-per-patient rule (all samples are normal "
+                               "or control samples)")
+    kept_idx = np.flatnonzero(keep)
+    sub = values[kept_idx]
+    missing = np.isnan(sub).any(axis=0)
+    n_missing = int(missing.sum())
+    log_dropped(log, f"matrix ({path}): genes", {"missing values (NA/empty) in a kept sample": n_missing},
+                total=len(genes))
+    if n_missing:
+        examples = [f"{genes[j]} ({gene_where[j]})" for j in np.flatnonzero(missing)[:10]]
+        log.warning("%s: dropped %d gene(s) with missing values, e.g. %s", path, n_missing, ", ".join(examples))
+    if n_missing == len(genes):
+        raise InputError(path, "every gene has a missing value (NA/empty) in at least one kept sample; no gene left")
+    frame = pd.DataFrame(np.ascontiguousarray(sub[:, ~missing]), columns=[g for g, m in zip(genes, missing) if not m],
+                         index=pd.Index([patients[i] for i in kept_idx], name="patient"))
+    log.info("%s: %s matrix, %d samples -> %d patients (ID rule %s) x %d genes", path, orientation, len(sample_ids),
+             frame.shape[0], rule.describe(), frame.shape[1])
+    if not return_samples:
+        return frame
+    samples = pd.DataFrame({"sample": sample_ids, "patient": patients, "kept": keep, "reason": reasons},
+                           columns=MATRIX_SAMPLE_COLUMNS)
+    return frame, samples
+
+
+def _read_id_table(path: Path, rule: IdRule, delimiter: str, what: str
+                   ) -> tuple[pd.DataFrame, dict[str, int], str]:
+    """A one-row-per-patient plain table: strings, NA/empty -> NaN; also patient -> line and the ID column name."""
+    patients: list[str] = []
+    records: list[list[object]] = []
+    row_of: dict[str, tuple[int, str]] = {}
+    with _Delimited(path, delimiter) as table:
+        header = table.header
+        if len(header) < 2:
+            raise InputError(path, f"expected a header row with an ID column and at least one {what} column, found "
+                                   f"{len(header)} field(s) {header!r}", row=1)
+        columns = header[1:]
+        for pos, name in enumerate(columns, start=2):
+            if not name:
+                raise InputError(path, f"empty column name in the header row; every {what} column needs a name",
+                                 row=1, column=f"column {pos}")
+        _check_unique_header(columns, path, row=1, what="column name", first_column=2)
+        id_column = header[0] or "patient ID (first column)"
+        for line, record in table.rows():
+            _, patient = _map_ids(rule, record[0], path, line, id_column)
+            if patient in row_of:
+                first_line, first_raw = row_of[patient]
+                ids = "" if first_raw == record[0].strip() else \
+                    f" (IDs {first_raw!r} and {record[0].strip()!r} under the ID rule {rule.describe()})"
+                raise InputError(path, f"duplicated patient {patient!r} in rows {first_line} and {line}{ids}; "
+                                       "expected one row per patient", row=f"{first_line} and {line}",
+                                 column=id_column)
+            row_of[patient] = (line, record[0].strip())
+            patients.append(patient)
+            records.append([np.nan if c.strip() in TARGET_MISSING else c.strip() for c in record[1:]])
+    if not records:
+        raise InputError(path, "no data rows after the header row")
+    frame = pd.DataFrame(records, columns=columns, index=pd.Index(patients, name="patient"), dtype=object)
+    return frame, {p: ln for p, (ln, _) in row_of.items()}, id_column
+
+
+def read_target_table(path: PathLike, *, id_rule: IdRuleSpec = "identity", sep: str | None = None) -> pd.DataFrame:
+    """Read a plain target table: one row per patient, one column per target.
+
+    Format: a delimited text table (separator from the suffix, see
+    :func:`infer_separator`); the first column holds the patient (or sample)
+    ID, mapped by ``id_rule`` (:func:`ids.make_id_rule`); the header names the
+    targets. Values stay strings (stripped): the target definitions decide
+    whether a column is continuous or categorical
+    (:func:`targets.encode_target`). ``NA`` and empty cells become NaN.
+
+    Returns patients x targets (dtype object, index ``patient``, rows and
+    columns in file order).
+
+    Raises
+    ------
+    InputError
+        An unknown suffix without ``sep``, an empty file, a header without
+        target columns, an empty or duplicated column name, a row with the
+        wrong number of fields, an ID the rule cannot map (row named), or two
+        rows of one patient (both rows named).
+    """
+    path = _check_file(path)
+    rule = make_id_rule(id_rule)
+    frame, _, _ = _read_id_table(path, rule, infer_separator(path, sep), "target")
+    n_missing = frame.isna().sum()
+    log.info("%s: target table for %d patients x %d columns (ID rule %s); missing cells per column: %s", path,
+             len(frame), frame.shape[1], rule.describe(),
+             {c: int(n) for c, n in n_missing.items() if n} or "none")
+    return frame
+
+
+def _event_code(raw: str) -> int | None:
+    """1 / 0 for an event word or number, None for anything else."""
+    text = raw.strip().lower()
+    if text in EVENT_WORDS:
+        return EVENT_WORDS[text]
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return int(value) if value in (0.0, 1.0) else None
+
+
+def read_survival_table(path: PathLike, *, id_rule: IdRuleSpec = "identity", time_column: str = "time",
+                        event_column: str = "event", sep: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read a plain survival table: patient ID, a time column and an event column.
+
+    Format: a delimited text table (separator from the suffix, see
+    :func:`infer_separator`), first column the patient (or sample) ID mapped
+    by ``id_rule``; ``time_column`` holds the follow-up time (a number, any
+    unit, the same for every patient) and ``event_column`` 1 / 0 or a word:
+    1 = ``dead``, ``deceased``, ``died``, ``death``, ``event``, ``true``;
+    0 = ``alive``, ``living``, ``censored``, ``false`` (any case). Other
+    columns are ignored (logged).
+
+    Returns
+    -------
+    endpoint
+        Index ``patient``; ``time`` (float) and ``event`` (int, 1 = event).
+    problems
+        Columns ``patient``, ``problem``: one row per patient left out and why
+        (missing time, negative time, missing event; the file row is in the
+        text). Such patients never raise.
+
+    Raises
+    ------
+    InputError
+        A missing time or event column (the columns present listed), a time
+        that is text or infinite, an event value that is neither 0/1 nor an
+        event word (row and column named), the errors of
+        :func:`read_target_table`, or no patient with a usable endpoint.
+    """
+    if time_column == event_column:
+        raise ValueError(f"time_column and event_column are both {time_column!r}; they must be different columns")
+    path = _check_file(path)
+    rule = make_id_rule(id_rule)
+    table, line_of, _ = _read_id_table(path, rule, infer_separator(path, sep), "survival")
+    for column, what in ((time_column, "time"), (event_column, "event")):
+        if column not in table.columns:
+            raise InputError(path, f"missing {what} column {column!r}; the table has columns {list(table.columns)} "
+                                   f"(set the {what} column name)", row=1, column=column)
+    records: dict[str, dict[str, float | int]] = {}
+    problems: list[tuple[str, str]] = []
+    for patient, raw_time, raw_event in zip(table.index, table[time_column], table[event_column]):
+        line = line_of[patient]
+        if not isinstance(raw_event, str):
+            problems.append((patient, f"missing event: {event_column} is NA or empty (row {line})"))
+            continue
+        event = _event_code(raw_event)
+        if event is None:
+            raise InputError(path, f"event value {raw_event!r} for patient {patient!r} is not an event code; expected "
+                                   "1 / 0 or a word: 1 = dead, deceased, died, death, event, true; 0 = alive, living, "
+                                   "censored, false", row=line, column=event_column)
+        if not isinstance(raw_time, str):
+            problems.append((patient, f"missing time: {time_column} is NA or empty (row {line})"))
+            continue
+        try:
+            time = float(raw_time)
+        except ValueError:
+            raise InputError(path, f"time value {raw_time!r} for patient {patient!r} is not a number; expected a "
+                                   "follow-up time such as 365 (one unit for the whole column)",
+                             row=line, column=time_column) from None
+        if not np.isfinite(time):
+            raise InputError(path, f"time value {raw_time!r} for patient {patient!r} is not finite", row=line,
+                             column=time_column)
+        if time < 0:
+            problems.append((patient, f"negative time: {time_column} = {raw_time!r} (row {line})"))
+            continue
+        records[patient] = {"time": time, "event": event}
+    problem_table = pd.DataFrame(problems, columns=SURVIVAL_PROBLEM_COLUMNS)
+    reasons = problem_table["problem"].str.split(":").str[0].value_counts().to_dict() if problems else {}
+    log_dropped(log, f"survival table ({path})", reasons, total=len(table))
+    if not records:
+        raise InputError(path, f"no patient has a usable survival time and event ({len(problems)} problem row(s), "
+                               f"e.g. {problems[0][0]}: {problems[0][1]})" if problems else
+                         "no patient has a usable survival time and event")
+    endpoint = pd.DataFrame.from_dict(records, orient="index", columns=["time", "event"])
+    endpoint.index.name = "patient"
+    endpoint["time"] = endpoint["time"].astype(float)
+    endpoint["event"] = endpoint["event"].astype(int)
+    ignored = [c for c in table.columns if c not in (time_column, event_column)]
+    if ignored:
+        log.info("%s: ignored column(s) %s (only %r and %r are read)", path, ignored, time_column, event_column)
+    log.info("%s: survival for %d patients, %d events, %d censored (ID rule %s)", path, len(endpoint),
+             int(endpoint["event"].sum()), int((endpoint["event"] == 0).sum()), rule.describe())
+    return endpoint, problem_table

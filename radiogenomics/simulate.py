@@ -61,8 +61,30 @@ Gene-set collections
     Puchalski-style CSV of 10 cell-type-like sets, each mixing 40-60% of one
     program with random genes, two purely random (:data:`TABLE_SETS`).
 
-All randomness comes from one ``np.random.default_rng(seed)``, and every file
-is formatted deterministically: the same parameters give byte-identical files.
+Generic targets and a held-out test cohort (off by default)
+    ``n_radiomic`` continuous radiomic-like features (:func:`radiomic_feature_names`):
+    a share ``radiomic_noise_fraction`` is pure noise, the others are
+    ``offset + scale * (w . a_drivers + e)`` for one or two driver programs
+    with weights of random sign, the noise SD set so the population R^2 of the
+    feature on the true driver activities (subtype shift included) is a
+    drawn ``r2_ceiling`` in [``radiomic_r2_min``, ``radiomic_r2_max``];
+    offsets and scales vary over five orders of magnitude, as real features
+    do. ``histology=True`` adds a 3-class target (:data:`HISTOLOGY_CLASSES`):
+    class scores ``c * a_EMT``, ``c * a_PROLIFERATION`` and an intercept for
+    NOS, plus Gumbel(0, 1) noise, the class is the highest score (``c`` =
+    ``trait_coefficient``; the intercept gives NOS a third of the patients).
+    Both are written to a plain target table (patients x features, first
+    column ``patient`` = the TCGA patient barcode, ``NA`` for a missing cell,
+    a ``radiomic_missing_fraction`` of cells missing) for the imaged patients.
+    ``n_test_patients`` adds a held-out cohort with other patient IDs (tissue
+    source sites :data:`TEST_TSS_CODES`), drawn from the same model: its own
+    Xena expression file (one ``-01A`` sample each) and plain target table.
+    These draws use their own generators (``SeedSequence(seed, spawn_key=k)``),
+    so the files above do not change when they are switched on.
+
+All randomness comes from ``np.random.default_rng(seed)`` (and, for the
+optional parts, generators spawned from the same seed), and every file is
+formatted deterministically: the same parameters give byte-identical files.
 """
 
 from __future__ import annotations
@@ -173,6 +195,21 @@ GMT_URL = "https://simulated.invalid/msigdb/cards/{name}"
 EXTRA_SAMPLE_KINDS = (("01B", "second vial of the primary tumour"), ("02A", "recurrent tumour"),
                       ("11A", "solid tissue normal"))
 
+#: Feature classes cycled through by the radiomic feature names (pyradiomics-like).
+RADIOMIC_CLASSES = ("shape", "firstorder", "glcm", "glrlm", "glszm", "gldm", "ngtdm")
+#: Share of driven radiomic features with two driver programs (the others have one).
+RADIOMIC_TWO_DRIVER_SHARE = 0.3
+#: The simulated 3-class imaging target: class -> the program that raises it (None: neither).
+HISTOLOGY_TARGET = "histology"
+HISTOLOGY_CLASSES: dict[str, str | None] = {"Adenocarcinoma": "PROGRAM_EMT",
+                                             "Squamous cell carcinoma": "PROGRAM_PROLIFERATION", "NOS": None}
+#: Tissue-source-site codes of the held-out test cohort (none is a training site, so IDs are disjoint).
+TEST_TSS_CODES = ("HT", "DU", "CS", "DB")
+#: First header cell (ID column) of the plain target and survival tables.
+PLAIN_ID_COLUMN = "patient"
+# spawn keys of the optional parts' generators
+_SPAWN_RADIOMIC, _SPAWN_HISTOLOGY, _SPAWN_PLAIN_TABLE, _SPAWN_TEST = 1, 2, 3, 4
+
 WEIBULL_SHAPE = 1.4
 AGE_HR_PER_DECADE = 1.35
 PROLIFERATION_HR_PER_SD = 1.5
@@ -198,6 +235,14 @@ class SimulationParams:
     trait_coefficient: float = 2.0
     necrosis_hazard_ratio: float = 1.8
     median_os_days: float = 425.0
+    # optional generic targets and test cohort (see the module docstring); left out of to_dict() at defaults
+    n_radiomic: int = 0
+    radiomic_noise_fraction: float = 0.3
+    radiomic_r2_min: float = 0.5
+    radiomic_r2_max: float = 0.85
+    radiomic_missing_fraction: float = 0.01
+    histology: bool = False
+    n_test_patients: int = 0
 
     def __post_init__(self) -> None:
         needed_programs = sorted({d for t in TRAITS.values() for d in t["drivers"]}, key=PROGRAM_NAMES.index)
@@ -226,12 +271,45 @@ class SimulationParams:
                        f"({self.n_programs} x up to {self.program_size_max}) + subtype sets "
                        f"(4 x {self.subtype_set_size}) + 100 background genes"))
         checks.append((self.n_genes <= 99999, "n_genes must be at most 99999 (GENE00001..GENE99999)"))
+        checks += [
+            (0 <= self.n_radiomic <= 999, f"n_radiomic must be in 0..999, got {self.n_radiomic}"),
+            (0.0 <= self.radiomic_noise_fraction <= 1.0,
+             f"radiomic_noise_fraction must be in [0, 1], got {self.radiomic_noise_fraction}"),
+            (0.0 < self.radiomic_r2_min <= self.radiomic_r2_max < 1.0,
+             f"need 0 < radiomic_r2_min <= radiomic_r2_max < 1, got {self.radiomic_r2_min}, {self.radiomic_r2_max}"),
+            (0.0 <= self.radiomic_missing_fraction < 0.5,
+             f"radiomic_missing_fraction must be in [0, 0.5), got {self.radiomic_missing_fraction}"),
+            (isinstance(self.histology, bool), f"histology must be true or false, got {self.histology!r}"),
+            (0 <= self.n_test_patients <= len(TEST_TSS_CODES) * 9999,
+             f"n_test_patients must be in 0..{len(TEST_TSS_CODES) * 9999}, got {self.n_test_patients}"),
+        ]
+        if self.histology:
+            drivers = [d for d in HISTOLOGY_CLASSES.values() if d is not None]
+            missing = [d for d in drivers if d not in PROGRAM_NAMES[: self.n_programs]]
+            checks.append((not missing, f"histology needs the programs {drivers}; {missing} are not among the "
+                                        f"first n_programs ({self.n_programs})"))
         for ok, message in checks:
             if not ok:
                 raise ValueError(f"SimulationParams: {message}")
 
+    @property
+    def has_plain_targets(self) -> bool:
+        """Whether the cohort gets a plain target table (radiomic features and/or histology)."""
+        return self.n_radiomic > 0 or self.histology
+
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """All parameters; the optional ones only when they differ from their defaults (so a cohort
+        that does not use them has the same truth.json as before they existed)."""
+        d = dataclasses.asdict(self)
+        for name, default in _OPTIONAL_DEFAULTS.items():
+            if d[name] == default:
+                del d[name]
+        return d
+
+
+_OPTIONAL_DEFAULTS = {f.name: f.default for f in dataclasses.fields(SimulationParams)
+                      if f.name in ("n_radiomic", "radiomic_noise_fraction", "radiomic_r2_min", "radiomic_r2_max",
+                                    "radiomic_missing_fraction", "histology", "n_test_patients")}
 
 
 @dataclass
@@ -263,17 +341,41 @@ class SimulatedCohort:
     gmt_sets: dict[str, list[str]]
     table_sets: dict[str, list[str]]
     truth: dict[str, Any] = field(default_factory=dict)
+    #: plain target table as written (imaged patients in file order; floats, class names, NaN = NA)
+    plain_targets: pd.DataFrame | None = None
+    #: held-out cohort: expression (patients x genes, one -01A sample each) and its plain target table
+    test_expression: pd.DataFrame | None = None
+    test_plain_targets: pd.DataFrame | None = None
 
     # ----------------------------------------------------------------- text renderers
 
     def expression_text(self) -> str:
         """Xena genes x samples matrix: header ``sample`` + barcodes, values with 4 decimals."""
-        frame = self.expression_file
-        lines = ["\t".join(["sample", *frame.columns])]
-        fmt = "\t".join(["%.4f"] * frame.shape[1])
-        values = frame.to_numpy()
-        for gene, row in zip(frame.index, values):
-            lines.append(gene + "\t" + fmt % tuple(row.tolist()))
+        return _xena_text(self.expression_file)
+
+    def test_expression_text(self) -> str:
+        """The held-out cohort's Xena matrix (barcodes ``<patient>-01A``)."""
+        if self.test_expression is None:
+            raise ValueError("the cohort has no test cohort (set n_test_patients > 0)")
+        frame = self.test_expression.T
+        frame.columns = [f"{pid}-01A" for pid in self.test_expression.index]
+        return _xena_text(frame)
+
+    def plain_targets_text(self, *, test: bool = False, sep: str = "\t") -> str:
+        """Plain target table: header ``patient`` + target names; one row per patient; floats with 6
+        significant digits, class names as is, ``NA`` for a missing cell."""
+        frame = self.test_plain_targets if test else self.plain_targets
+        if frame is None:
+            raise ValueError("the cohort has no plain targets" + (" for a test cohort (set n_test_patients > 0 and "
+                             "n_radiomic > 0 or histology)" if test else " (set n_radiomic > 0 or histology=True)"))
+        return _plain_text(frame, sep)
+
+    def survival_table_text(self, sep: str = "\t") -> str:
+        """Plain survival table of the patients with expression: ``patient``, ``time`` (days), ``event``
+        (1 dead, 0 alive), the same endpoint as the clinical table."""
+        pts = self.patients[self.patients["has_expression"]].sort_index()
+        lines = [sep.join([PLAIN_ID_COLUMN, "time", "event"])]
+        lines += [sep.join([pid, str(int(t)), str(int(d))]) for pid, t, d in zip(pts.index, pts["os_days"], pts["dead"])]
         return "\n".join(lines) + "\n"
 
     def vasari_text(self) -> str:
@@ -322,10 +424,30 @@ class SimulatedCohort:
     # ----------------------------------------------------------------- writing
 
     def write(self, *, expression: PathLike, vasari: PathLike, clinical: PathLike, clanc: PathLike,
-              gene_sets: Mapping[str, PathLike], truth: PathLike) -> None:
+              gene_sets: Mapping[str, PathLike], truth: PathLike, plain_targets: PathLike | None = None,
+              test_expression: PathLike | None = None, test_plain_targets: PathLike | None = None,
+              survival_table: PathLike | None = None) -> None:
         """Write every file atomically. ``gene_sets`` maps a collection name to a path whose
         suffix picks the collection: ``.gmt`` -> the GMT (programs + random sets), ``.csv`` / ``.tsv``
-        -> the Puchalski-style cell-type table."""
+        -> the Puchalski-style cell-type table.
+
+        Optional files, written only when a path is given: ``plain_targets`` (the radiomic /
+        histology table of the imaged patients), ``test_expression`` and ``test_plain_targets``
+        (the held-out cohort) and ``survival_table`` (plain ``patient``, ``time``, ``event``).
+        A plain table is comma-separated for ``.csv``, tab-separated otherwise. Asking for a file
+        the cohort was not simulated with is a ValueError.
+        """
+        optional = {"plain_targets": plain_targets, "test_expression": test_expression,
+                    "test_plain_targets": test_plain_targets, "survival_table": survival_table}
+        optional = {k: v for k, v in optional.items() if v is not None}
+        if "plain_targets" in optional and self.plain_targets is None:
+            raise ValueError("plain_targets: the cohort has no plain targets; simulate with n_radiomic > 0 or "
+                             "histology=True")
+        if "test_expression" in optional and self.test_expression is None:
+            raise ValueError("test_expression: the cohort has no test cohort; simulate with n_test_patients > 0")
+        if "test_plain_targets" in optional and self.test_plain_targets is None:
+            raise ValueError("test_plain_targets: the cohort has no test-cohort targets; simulate with "
+                             "n_test_patients > 0 and n_radiomic > 0 or histology=True")
         writers = {}
         for name, path in gene_sets.items():
             suffix = Path(path).suffix.lower()
@@ -347,6 +469,20 @@ class SimulatedCohort:
             files.write_text(render(), path)
         truth_doc = dict(self.truth)
         truth_doc["gene_set_files"] = {name: Path(p).name for name, p in gene_sets.items()}
+        for key, path in optional.items():
+            sep = "," if Path(path).suffix.lower() == ".csv" else "\t"
+            if key == "plain_targets":
+                text = self.plain_targets_text(sep=sep)
+            elif key == "test_plain_targets":
+                text = self.plain_targets_text(test=True, sep=sep)
+            elif key == "test_expression":
+                text = self.test_expression_text()
+            else:
+                text = self.survival_table_text(sep=sep)
+            files.write_text(text, path)
+            log.info("simulated %s written: %s", key.replace("_", " "), path)
+        if optional:
+            truth_doc["optional_files"] = {key: Path(path).name for key, path in optional.items()}
         files.write_json(truth_doc, truth)
         log.info("simulated cohort written: expression %s (%d genes x %d samples), VASARI %s (%d patients), "
                  "clinical %s (%d patients), ClaNC %s (%d samples), gene sets %s, truth %s",
@@ -355,6 +491,42 @@ class SimulatedCohort:
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _xena_text(frame: pd.DataFrame) -> str:
+    """Genes x samples matrix in the Xena layout: header ``sample`` + barcodes, values with 4 decimals."""
+    lines = ["\t".join(["sample", *frame.columns])]
+    fmt = "\t".join(["%.4f"] * frame.shape[1])
+    values = frame.to_numpy()
+    for gene, row in zip(frame.index, values):
+        lines.append(gene + "\t" + fmt % tuple(row.tolist()))
+    return "\n".join(lines) + "\n"
+
+
+def _plain_text(frame: pd.DataFrame, sep: str) -> str:
+    """A plain one-row-per-patient table: ID column ``patient``, floats %.6g, strings as is, NA."""
+
+    def cell(v: Any) -> str:
+        if isinstance(v, str):
+            return v
+        if v is None or (isinstance(v, float) and np.isnan(v)):
+            return "NA"
+        return "%.6g" % v
+
+    lines = [sep.join([PLAIN_ID_COLUMN, *frame.columns])]
+    for pid, row in zip(frame.index, frame.itertuples(index=False)):
+        lines.append(sep.join([pid, *(cell(v) for v in row)]))
+    return "\n".join(lines) + "\n"
+
+
+def _spawned_rng(seed: int, key: int) -> np.random.Generator:
+    """A generator for one optional part, independent of the main stream and of the other parts."""
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(key,)))
+
+
+def radiomic_feature_names(n: int) -> list[str]:
+    """pyradiomics-like names of the simulated features: ``original_<class>_F001``, classes cycled."""
+    return [f"original_{RADIOMIC_CLASSES[k % len(RADIOMIC_CLASSES)]}_F{k + 1:03d}" for k in range(n)]
 
 
 def _format_sig4(value: float) -> str:
@@ -457,10 +629,9 @@ def simulate_cohort(params: SimulationParams | None = None) -> SimulatedCohort:
     for k, s in enumerate(SUBTYPES):
         signature[k, subtype_idx_genes[s]] = rng.uniform(1.2, 2.0, size=p.subtype_set_size)
     nuisance_loadings = rng.normal(0.0, 0.15, size=(2, p.n_genes))
-    nuisance = rng.standard_normal((n_e, 2))
-    noise = rng.standard_normal((n_e, p.n_genes)) * noise_sd
-    x = mu + act[e_rows] @ loadings + signature[subtype_idx[e_rows]] + nuisance @ nuisance_loadings + noise
-    x = np.round(np.clip(x, 1.0, 16.0), 4)
+    model = _ExpressionModel(mu=mu, noise_sd=noise_sd, loadings=loadings, signature=signature,
+                             nuisance_loadings=nuisance_loadings, shift=shift, programs=programs_used)
+    x = model.draw(rng, act[e_rows], subtype_idx[e_rows])
     expression = pd.DataFrame(x, index=pd.Index(expr_patients, name="patient"), columns=genes)
 
     # ---- expression file: primary samples + extra samples, columns shuffled
@@ -557,11 +728,207 @@ def simulate_cohort(params: SimulationParams | None = None) -> SimulatedCohort:
     log.info("simulated cohort: %d patients with expression (%d extra samples), %d imaged, %d subtyped, "
              "%d clinical-only; %d genes, %d programs; %.0f%% censored", n_e, n_dup, len(imaged), len(subtyped),
              len(clinical_only), p.n_genes, p.n_programs, 100 * (1 - dead.mean()))
+    optional = _simulate_optional(p, model, activity.loc[expr_patients], imaged, genes, truth)
     return SimulatedCohort(params=p, genes=genes, programs=programs, subtype_sets=subtype_sets, patients=patients,
                            activity=activity, expression=expression, expression_file=expression_file,
                            samples=samples, traits=traits, vasari=vasari, clinical=clinical,
                            clanc_values=clanc_values, clanc_codes=clanc_codes, clanc_subtypes=clanc_subtypes,
-                           gmt_sets=gmt_sets, table_sets=table_sets, truth=truth)
+                           gmt_sets=gmt_sets, table_sets=table_sets, truth=truth, **optional)
+
+
+@dataclass
+class _ExpressionModel:
+    """Per-gene parameters of the expression model, shared by the training and the test cohort."""
+
+    mu: np.ndarray
+    noise_sd: np.ndarray
+    loadings: np.ndarray
+    signature: np.ndarray
+    nuisance_loadings: np.ndarray
+    shift: np.ndarray  # subtypes x programs
+    programs: list[str]
+
+    def draw(self, rng: np.random.Generator, act: np.ndarray, subtype_idx: np.ndarray) -> np.ndarray:
+        """log2 expression of patients with activities ``act`` (rounded to 4 decimals, clipped to [1, 16])."""
+        n = len(act)
+        nuisance = rng.standard_normal((n, 2))
+        noise = rng.standard_normal((n, len(self.mu))) * self.noise_sd
+        x = self.mu + act @ self.loadings + self.signature[subtype_idx] + nuisance @ self.nuisance_loadings + noise
+        return np.round(np.clip(x, 1.0, 16.0), 4)
+
+
+@dataclass
+class _RadiomicFeature:
+    drivers: list[int]
+    weights: np.ndarray
+    r2_ceiling: float | None
+    noise_sd: float
+    centre: float
+    total_sd: float
+    offset: float
+    scale: float
+
+    def values(self, act: np.ndarray, eps: np.ndarray) -> np.ndarray:
+        signal = act[:, self.drivers] @ self.weights if self.drivers else np.zeros(len(act))
+        return self.offset + self.scale * (signal + self.noise_sd * eps - self.centre) / self.total_sd
+
+
+def _radiomic_features(rng: np.random.Generator, p: SimulationParams, shift: np.ndarray
+                       ) -> dict[str, _RadiomicFeature]:
+    """The feature models: noise features, and driven ones with the noise SD giving the drawn R^2 ceiling.
+
+    The ceiling is exact in the population: activity ``a = z + shift(subtype)`` with ``z ~ N(0, I)``, so
+    ``Var(w . a) = |w|^2 + Var_subtype(w . shift)``.
+    """
+    names = radiomic_feature_names(p.n_radiomic)
+    n_noise = int(round(p.radiomic_noise_fraction * p.n_radiomic))
+    noise_idx = set(rng.choice(p.n_radiomic, size=n_noise, replace=False).tolist())
+    probs = np.asarray([SUBTYPE_PROBABILITIES[s] for s in SUBTYPES])
+    features: dict[str, _RadiomicFeature] = {}
+    for k, name in enumerate(names):
+        scale = float(10.0 ** rng.uniform(-2.0, 3.0))
+        offset = float(scale * rng.uniform(0.0, 6.0))
+        if k in noise_idx:
+            features[name] = _RadiomicFeature(drivers=[], weights=np.zeros(0), r2_ceiling=None, noise_sd=1.0,
+                                              centre=0.0, total_sd=1.0, offset=offset, scale=scale)
+            continue
+        n_drivers = 2 if rng.random() < RADIOMIC_TWO_DRIVER_SHARE else 1
+        drivers = sorted(rng.choice(shift.shape[1], size=n_drivers, replace=False).tolist())
+        weights = np.round(rng.choice([-1.0, 1.0], size=n_drivers) * rng.uniform(0.5, 1.0, size=n_drivers), 4)
+        r2 = round(float(rng.uniform(p.radiomic_r2_min, p.radiomic_r2_max)), 4)
+        by_subtype = shift[:, drivers] @ weights
+        centre = float(probs @ by_subtype)
+        signal_var = float(weights @ weights + probs @ (by_subtype - centre) ** 2)
+        noise_sd = math.sqrt(signal_var * (1.0 - r2) / r2)
+        features[name] = _RadiomicFeature(drivers=drivers, weights=weights, r2_ceiling=r2, noise_sd=noise_sd,
+                                          centre=centre, total_sd=math.sqrt(signal_var + noise_sd ** 2),
+                                          offset=offset, scale=scale)
+    return features
+
+
+def _histology_scores(act: pd.DataFrame, coefficient: float, intercept: float, gumbel: np.ndarray) -> np.ndarray:
+    """Class scores: ``coefficient * activity`` of a class's driver, ``intercept`` for the class without one."""
+    columns = [coefficient * act[d].to_numpy() if d is not None else np.full(len(act), intercept)
+               for d in HISTOLOGY_CLASSES.values()]
+    return np.column_stack(columns) + gumbel
+
+
+def _histology_intercept(act: pd.DataFrame, coefficient: float, gumbel: np.ndarray) -> float:
+    """Intercept of the driverless class giving it (as near as the sample allows) a third of the patients."""
+    free = [j for j, d in enumerate(HISTOLOGY_CLASSES.values()) if d is None][0]
+    lo, hi = -50.0, 50.0
+    for _ in range(100):
+        mid = 0.5 * (lo + hi)
+        share = float(np.mean(_histology_scores(act, coefficient, mid, gumbel).argmax(axis=1) == free))
+        if share < 1.0 / 3.0:
+            lo = mid
+        else:
+            hi = mid
+    return round(hi, 6)
+
+
+def _plain_table(rng: np.random.Generator, patients: list[str], features: Mapping[str, _RadiomicFeature],
+                 act: pd.DataFrame, eps: np.ndarray, histology: np.ndarray | None, missing_fraction: float
+                 ) -> pd.DataFrame:
+    """Plain target table of ``patients`` (rows of ``act`` / ``eps`` / ``histology``), rows shuffled,
+    a ``missing_fraction`` of cells NaN."""
+    data: dict[str, np.ndarray] = {}
+    a = act.to_numpy()
+    for k, (name, feature) in enumerate(features.items()):
+        data[name] = feature.values(a, eps[:, k])
+    if histology is not None:
+        data[HISTOLOGY_TARGET] = histology
+    frame = pd.DataFrame(data, index=pd.Index(list(act.index), name="patient")).loc[patients].astype(object)
+    order = rng.permutation(len(frame))
+    frame = frame.iloc[order]
+    hit = rng.random(frame.shape) < missing_fraction
+    values = frame.to_numpy()
+    values[hit] = np.nan
+    out = pd.DataFrame(values, index=frame.index, columns=frame.columns)
+    for name in features:
+        out[name] = out[name].astype(float)
+    return out
+
+
+def _simulate_optional(p: SimulationParams, model: _ExpressionModel, train_act: pd.DataFrame, imaged: list[str],
+                       genes: list[str], truth: dict[str, Any]) -> dict[str, Any]:
+    """Radiomic features, the histology target and the held-out test cohort (each from its own generator).
+
+    Adds the truth keys ``radiomic``, ``multiclass_targets``, ``plain_targets``, ``test_patients``,
+    ``test_patient_subtypes`` and ``test_program_activity`` when the parts are used; returns the
+    SimulatedCohort fields ``plain_targets``, ``test_expression`` and ``test_plain_targets``.
+    """
+    out: dict[str, Any] = {}
+    if not p.has_plain_targets and p.n_test_patients == 0:
+        return out
+    programs = model.programs
+    rad_rng = _spawned_rng(p.seed, _SPAWN_RADIOMIC)
+    features = _radiomic_features(rad_rng, p, model.shift) if p.n_radiomic else {}
+    train_eps = rad_rng.standard_normal((len(train_act), p.n_radiomic))
+    intercept = None
+    train_histology = None
+    if p.histology:
+        hist_rng = _spawned_rng(p.seed, _SPAWN_HISTOLOGY)
+        gumbel = hist_rng.gumbel(size=(len(train_act), len(HISTOLOGY_CLASSES)))
+        intercept = _histology_intercept(train_act, p.trait_coefficient, gumbel)
+        scores = _histology_scores(train_act, p.trait_coefficient, intercept, gumbel)
+        train_histology = np.asarray(list(HISTOLOGY_CLASSES), dtype=object)[scores.argmax(axis=1)]
+    if p.has_plain_targets:
+        out["plain_targets"] = _plain_table(_spawned_rng(p.seed, _SPAWN_PLAIN_TABLE), imaged, features, train_act,
+                                            train_eps, train_histology, p.radiomic_missing_fraction)
+
+    if p.n_test_patients:
+        rng = _spawned_rng(p.seed, _SPAWN_TEST)
+        n_t = p.n_test_patients
+        codes = rng.choice(len(TEST_TSS_CODES) * 9999, size=n_t, replace=False)
+        test_patients = sorted(f"TCGA-{TEST_TSS_CODES[c // 9999]}-{c % 9999 + 1:04d}" for c in codes)
+        sub_idx = rng.choice(len(SUBTYPES), size=n_t, p=[SUBTYPE_PROBABILITIES[s] for s in SUBTYPES])
+        act = rng.standard_normal((n_t, len(programs))) + model.shift[sub_idx]
+        test_act = pd.DataFrame(act, index=pd.Index(test_patients, name="patient"), columns=programs)
+        out["test_expression"] = pd.DataFrame(model.draw(rng, act, sub_idx), columns=genes,
+                                              index=pd.Index(test_patients, name="patient"))
+        test_eps = rng.standard_normal((n_t, p.n_radiomic))
+        test_histology = None
+        if p.histology:
+            gumbel = rng.gumbel(size=(n_t, len(HISTOLOGY_CLASSES)))
+            scores = _histology_scores(test_act, p.trait_coefficient, intercept, gumbel)
+            test_histology = np.asarray(list(HISTOLOGY_CLASSES), dtype=object)[scores.argmax(axis=1)]
+        if p.has_plain_targets:
+            out["test_plain_targets"] = _plain_table(rng, test_patients, features, test_act, test_eps,
+                                                     test_histology, p.radiomic_missing_fraction)
+        truth["test_patients"] = test_patients
+        truth["test_patient_subtypes"] = dict(zip(test_patients, np.asarray(SUBTYPES, dtype=object)[sub_idx].tolist()))
+        truth["test_program_activity"] = {"patients": test_patients,
+                                          **{prog: np.round(test_act[prog].to_numpy(), 6).tolist()
+                                             for prog in programs}}
+
+    if features:
+        truth["radiomic"] = {
+            name: ({"drivers": [programs[d] for d in f.drivers], "weights": f.weights.tolist(),
+                    "r2_ceiling": f.r2_ceiling} if f.drivers else {"drivers": [], "noise": True})
+            for name, f in features.items()}
+    if p.histology:
+        truth["multiclass_targets"] = {HISTOLOGY_TARGET: dict(HISTOLOGY_CLASSES)}
+    if p.has_plain_targets:
+        table = out["plain_targets"]
+        plain: dict[str, Any] = {
+            "id_column": PLAIN_ID_COLUMN, "id_rule": "identity", "patients": sorted(table.index),
+            "columns": list(table.columns), "missing_fraction": p.radiomic_missing_fraction,
+            "radiomic_model": "offset + scale * (w . a_drivers + noise - centre) / sd; noise SD set so the R^2 of the "
+                              "feature on the true driver activities is r2_ceiling; noise features: N(0, 1)",
+        }
+        if p.histology:
+            counts = table[HISTOLOGY_TARGET].value_counts()
+            plain["histology_model"] = {
+                "classes": list(HISTOLOGY_CLASSES), "coefficient": p.trait_coefficient,
+                "intercept": {c: intercept for c, d in HISTOLOGY_CLASSES.items() if d is None},
+                "noise": "Gumbel(0, 1) per class; the class with the highest score",
+                "class_counts": {c: int(counts.get(c, 0)) for c in HISTOLOGY_CLASSES}}
+        truth["plain_targets"] = plain
+    log.info("simulated optional parts: %d radiomic features (%d noise), histology %s, %d test patients",
+             len(features), sum(1 for f in features.values() if not f.drivers), "yes" if p.histology else "no",
+             p.n_test_patients)
+    return out
 
 
 def _simulate_vasari(rng: np.random.Generator, p: SimulationParams, imaged: list[str],

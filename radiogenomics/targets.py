@@ -1,9 +1,17 @@
 """Typed targets: binary, multi-class or continuous, defined in the config.
 
-A target is read from a source table (``vasari`` annotations, the ``subtype``
-labels of the ClaNC table, ...) by column. Categorical targets map raw values
-to classes; values listed as missing are dropped per target and counted. The
-study's binarised VASARI traits are one preset (:data:`PRESETS`), not code.
+A target is read from a source table by column. ``source`` names the table:
+any name the workflow gives an input table, e.g. ``vasari`` (VASARI
+annotations), ``subtype`` (the subtype labels of the ClaNC table) or
+``targets`` (a plain target table read by ``parsers.read_target_table``).
+Categorical targets map raw values to classes; values listed as missing are
+dropped per target and counted. The study's binarised VASARI traits are one
+preset (:data:`PRESETS`), not code; :func:`continuous_specs` defines many
+continuous targets (e.g. radiomic features) at once.
+
+Every check that would otherwise fail during training is made here, before
+it: a continuous target given as text, a class with fewer patients than the
+cross-validation folds, a class (or the positive class) absent from the data.
 
 Encoding in the targets table: binary 0/1 (1 = the positive class),
 multi-class integer codes in the order of ``classes``, continuous floats.
@@ -13,7 +21,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -28,6 +36,8 @@ _PROPORTION = {
     ">1/3": ["Between 1/3 and 2/3", "More than 2/3"],
 }
 DEFAULT_MISSING = ["n/a", "indeterminate"]
+#: Source name of a plain target table (``parsers.read_target_table``) in the examples and helpers.
+PLAIN_TARGET_SOURCE = "targets"
 
 #: Named presets of target definitions. ``vasari``: the study's six binarised traits.
 PRESETS: dict[str, list[dict[str, Any]]] = {
@@ -68,6 +78,10 @@ class TargetSpec:
     description: str = ""
 
     def __post_init__(self) -> None:
+        for key in ("name", "source", "column"):
+            value = getattr(self, key)
+            if not isinstance(value, str) or not value.strip():
+                raise ValueError(f"target {self.name!r}: {key} must be a non-empty string, got {value!r}")
         if self.type not in TARGET_TYPES:
             raise ValueError(f"target {self.name!r}: type {self.type!r} is not one of {TARGET_TYPES}")
         if self.type in ("binary", "multiclass"):
@@ -110,8 +124,22 @@ def spec_from_dict(d: Mapping[str, Any]) -> TargetSpec:
         d["missing"] = tuple(d["missing"])
     else:
         d.pop("missing", None)
-    d.setdefault("column", d.get("name"))
+    if d.get("column") is None:
+        d["column"] = d.get("name")
     return TargetSpec(**d)
+
+
+def continuous_specs(columns: Iterable[str], *, source: str = PLAIN_TARGET_SOURCE,
+                     missing: Iterable[str] = (), description: str = "") -> list[TargetSpec]:
+    """One continuous target per column of a source table (target name = column name), e.g. every
+    radiomic feature of a plain target table. ``missing`` lists placeholder values to drop."""
+    specs = [TargetSpec(name=str(c), type="continuous", source=source, column=str(c), missing=tuple(missing),
+                        description=description) for c in columns]
+    names = [s.name for s in specs]
+    dups = sorted({n for n in names if names.count(n) > 1})
+    if dups:
+        raise ValueError(f"continuous_specs: columns listed more than once: {dups}")
+    return specs
 
 
 def resolve_specs(presets: list[str], definitions: list[Mapping[str, Any]] | None = None) -> list[TargetSpec]:
@@ -137,13 +165,24 @@ class TargetColumn:
     dropped: dict[str, int] = field(default_factory=dict)
 
 
+def _examples(values: pd.Series, k: int = 5) -> str:
+    counts = values.value_counts()
+    shown = ", ".join(f"{v!r} ({n})" for v, n in counts.head(k).items())
+    return shown + (f" and {len(counts) - k} more" if len(counts) > k else "")
+
+
 def encode_target(spec: TargetSpec, table: pd.DataFrame, *, source_path: str | None = None,
-                  min_class_size: int = 2) -> TargetColumn:
+                  min_class_size: int = 2, scope: str = "") -> TargetColumn:
     """Encode one target from its source table (index = patient).
 
-    Raises InputError for a missing column, an unknown category, a non-numeric
-    continuous value, a target left with one class, or a class with fewer than
-    ``min_class_size`` patients (e.g. fewer than the number of CV folds).
+    Raises InputError (naming the file, column and, where one, the patient)
+    for: a missing column; an unknown category; a continuous target whose
+    column holds text; a binary target whose positive class has no patients
+    (the named positive class is not in the data); a multi-class target with
+    a class that has no patients; a target left with one class; a class with
+    fewer than ``min_class_size`` patients (e.g. fewer than the CV folds).
+    ``scope`` (e.g. ``" among the patients with expression"``) is added to
+    the messages about counts.
     """
     if spec.column not in table.columns:
         raise InputError(source_path, f"target {spec.name!r} needs column {spec.column!r}; the table has {list(table.columns)}",
@@ -160,10 +199,13 @@ def encode_target(spec: TargetSpec, table: pd.DataFrame, *, source_path: str | N
     meta: dict[str, Any] = {"type": spec.type, "source": spec.source, "column": spec.column, "description": spec.description}
     if spec.type == "continuous":
         numeric = pd.to_numeric(keep, errors="coerce")
-        bad = numeric.isna()
+        bad = numeric.isna() | ~np.isfinite(numeric.astype(float))
         if bad.any():
             patient = bad[bad].index[0]
-            raise InputError(source_path, f"target {spec.name!r} is continuous but value {keep[patient]!r} is not a number",
+            raise InputError(source_path, f"target {spec.name!r} is continuous but value {keep[patient]!r} is not a number: "
+                             f"column {spec.column!r} holds text in {int(bad.sum())} of {len(keep)} non-missing cells "
+                             f"(values {_examples(keep[bad])}); declare the target as binary or multiclass with "
+                             "'classes' if the column is categorical, or list placeholder values under 'missing'",
                              row=patient, column=spec.column)
         values = numeric.astype(float)
         meta.update(classes=[], n=int(len(values)), mean=float(values.mean()) if len(values) else None,
@@ -184,13 +226,28 @@ def encode_target(spec: TargetSpec, table: pd.DataFrame, *, source_path: str | N
         values = keep.map(value_to_class).map(code).astype(int)
         counts = {c: int((values == code[c]).sum()) for c in classes}
         present = [c for c, n in counts.items() if n > 0]
+        found = _examples(keep) if len(keep) else "none"
+        if spec.type == "binary" and counts[spec.positive] == 0:
+            raise InputError(source_path, f"target {spec.name!r}: the positive class {spec.positive!r} (values "
+                             f"{list(spec.classes[spec.positive])}) is not present in the data{scope}, so the target is "
+                             f"left with one class ({present}); counts {counts}; values found in column "
+                             f"{spec.column!r}: {found}. Check the positive class and its values against the table",
+                             column=spec.column)
+        absent = [c for c, n in counts.items() if n == 0]
+        if spec.type == "multiclass" and absent:
+            raise InputError(source_path, f"target {spec.name!r}: class(es) {absent} have no patients{scope} (values "
+                             f"{ {c: list(spec.classes[c]) for c in absent} } never occur); counts {counts}; values "
+                             f"found in column {spec.column!r}: {found}. Remove the class from 'classes' or fix its "
+                             "values", column=spec.column)
         if len(present) < 2:
             raise InputError(source_path, f"target {spec.name!r} is left with one class ({present}) after dropping missing "
-                             f"values; counts {counts}", column=spec.column)
+                             f"values{scope}; counts {counts}", column=spec.column)
         small = {c: n for c, n in counts.items() if n < min_class_size}
         if small:
-            raise InputError(source_path, f"target {spec.name!r}: classes {small} have fewer than {min_class_size} patients "
-                             f"(needed for stratified {min_class_size}-fold CV); counts {counts}", column=spec.column)
+            raise InputError(source_path, f"target {spec.name!r}: classes {small} have fewer than {min_class_size} patients"
+                             f"{scope} (needed for stratified {min_class_size}-fold CV); counts {counts}. Merge the "
+                             "class into another (list its values under that class), list its values under "
+                             "'missing', or use fewer folds", column=spec.column)
         meta.update(classes=classes, positive=spec.positive, counts=counts, n=int(len(values)))
     return TargetColumn(values=values.rename(spec.name), meta=meta, dropped={k: v for k, v in dropped.items() if v})
 
@@ -221,7 +278,8 @@ def build_targets(specs: list[TargetSpec], sources: Mapping[str, pd.DataFrame], 
         if len(values) == 0:
             raise InputError(path, f"target {spec.name!r}: no patient overlap between the {spec.source} table and the expression matrix")
         # re-check class sizes on the patients that remain
-        col = encode_target(spec, table.loc[values.index], source_path=path, min_class_size=min_class_size)
+        col = encode_target(spec, table.loc[values.index], source_path=path, min_class_size=min_class_size,
+                            scope=" among the patients with expression")
         total = int(len(table))
         for reason, n in dropped.items():
             report.append({"target": spec.name, "reason": reason, "n": n})

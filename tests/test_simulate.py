@@ -290,3 +290,203 @@ def test_study_size_runs(tmp_path):
     assert expression.shape == (528, 12042)
     assert len(parsers.read_vasari(paths["vasari"])) == 191
     assert len(parsers.read_clanc(paths["clanc"]).subtypes) == 173
+
+
+# --------------------------------------------------------------------------- optional: radiomic / histology targets, test cohort
+
+OPTIONAL_PARAMS = dict(n_patients=400, n_imaged=300, n_radiomic=24, histology=True, n_test_patients=120)
+OPTIONAL_FILES = {"plain_targets": "radiomics.tsv", "test_expression": "test_expression.tsv",
+                  "test_plain_targets": "test_radiomics.tsv", "survival_table": "survival.tsv"}
+
+
+def write_optional(cohort: simulate.SimulatedCohort, folder: Path) -> dict[str, Path]:
+    paths = {k: folder / v for k, v in FILE_NAMES.items()}
+    sets = {k: folder / v for k, v in SET_FILES.items()}
+    extra = {k: folder / v for k, v in OPTIONAL_FILES.items()}
+    cohort.write(gene_sets=sets, **paths, **extra)
+    return {**paths, **sets, **extra}
+
+
+@pytest.fixture(scope="module")
+def optional_cohort() -> simulate.SimulatedCohort:
+    return simulate.simulate_cohort(SimulationParams(**OPTIONAL_PARAMS))
+
+
+@pytest.fixture(scope="module")
+def optional_written(optional_cohort, tmp_path_factory) -> dict[str, Path]:
+    return write_optional(optional_cohort, tmp_path_factory.mktemp("sim_optional"))
+
+
+@pytest.fixture(scope="module")
+def optional_parsed(optional_written):
+    """The optional files read by the generic parsers (plain IDs: TCGA patient barcodes)."""
+    return {"expression": parsers.read_matrix(optional_written["expression"], orientation="genes_x_samples",
+                                              id_rule="tcga"),
+            "targets": parsers.read_target_table(optional_written["plain_targets"]),
+            "test_expression": parsers.read_matrix(optional_written["test_expression"],
+                                                   orientation="genes_x_samples", id_rule="tcga"),
+            "test_targets": parsers.read_target_table(optional_written["test_plain_targets"])}
+
+
+def program_means(expression: pd.DataFrame, cohort, programs) -> np.ndarray:
+    return np.column_stack([expression[cohort.programs[p]].mean(axis=1).to_numpy() for p in programs])
+
+
+def r_squared(x: np.ndarray, y: np.ndarray) -> float:
+    design = np.column_stack([x, np.ones(len(y))])
+    beta, *_ = np.linalg.lstsq(design, y, rcond=None)
+    resid = y - design @ beta
+    return float(1.0 - resid @ resid / ((y - y.mean()) @ (y - y.mean())))
+
+
+def test_default_params_add_no_optional_output(cohort):
+    assert set(cohort.params.to_dict()) == {f for f in SimulationParams.__dataclass_fields__} - {
+        "n_radiomic", "radiomic_noise_fraction", "radiomic_r2_min", "radiomic_r2_max", "radiomic_missing_fraction",
+        "histology", "n_test_patients"}
+    for key in ("radiomic", "multiclass_targets", "plain_targets", "test_patients", "test_program_activity"):
+        assert key not in cohort.truth
+    assert cohort.plain_targets is None and cohort.test_expression is None and cohort.test_plain_targets is None
+
+
+def test_optional_parts_leave_the_existing_files_unchanged(written, optional_written, tmp_path):
+    """The optional parts use their own generators: switching them on changes no existing file but truth.json."""
+    base = write_cohort(simulate.simulate_cohort(SimulationParams(n_patients=400, n_imaged=300)), tmp_path / "base")
+    for key, path in base.items():
+        if key != "truth":
+            assert path.read_bytes() == optional_written[key].read_bytes(), f"{path.name} changed"
+    truth = json.loads(optional_written["truth"].read_text())
+    base_truth = json.loads(base["truth"].read_text())
+    assert {k: v for k, v in truth.items() if k in base_truth and k != "params"} == \
+        {k: v for k, v in base_truth.items() if k != "params"}
+    assert truth["params"]["n_radiomic"] == 24 and "n_radiomic" not in base_truth["params"]
+    assert SimulationParams(**truth["params"]) == SimulationParams(**OPTIONAL_PARAMS)
+    assert truth["optional_files"] == OPTIONAL_FILES
+
+
+def test_optional_files_are_deterministic(optional_written, tmp_path):
+    again = write_optional(simulate.simulate_cohort(SimulationParams(**OPTIONAL_PARAMS)), tmp_path / "again")
+    other = write_optional(simulate.simulate_cohort(SimulationParams(**OPTIONAL_PARAMS, seed=3)), tmp_path / "other")
+    for key in OPTIONAL_FILES:
+        assert optional_written[key].read_bytes() == again[key].read_bytes(), key
+        assert optional_written[key].read_bytes() != other[key].read_bytes(), key
+
+
+def test_optional_params_and_write_requests_are_checked(cohort, tmp_path):
+    for bad, match in [({"n_radiomic": -1}, "n_radiomic"), ({"radiomic_r2_min": 0.9, "radiomic_r2_max": 0.5}, "r2"),
+                       ({"radiomic_noise_fraction": 1.5}, "noise_fraction"), ({"n_test_patients": -3}, "n_test"),
+                       ({"radiomic_missing_fraction": 0.7}, "missing_fraction")]:
+        with pytest.raises(ValueError, match=match):
+            SimulationParams(**bad)
+    paths = {k: tmp_path / v for k, v in FILE_NAMES.items()}
+    with pytest.raises(ValueError, match="n_radiomic > 0 or histology"):
+        cohort.write(gene_sets={}, plain_targets=tmp_path / "r.tsv", **paths)
+    with pytest.raises(ValueError, match="n_test_patients > 0"):
+        cohort.write(gene_sets={}, test_expression=tmp_path / "t.tsv", **paths)
+    assert not (tmp_path / "expression.tsv").exists(), "nothing is written when a request is refused"
+
+
+def test_plain_target_table_layout(optional_cohort, optional_written, optional_parsed):
+    targets_ = optional_parsed["targets"]
+    truth = optional_cohort.truth
+    header = optional_written["plain_targets"].read_text().splitlines()[0].split("\t")
+    assert header == ["patient", *simulate.radiomic_feature_names(24), "histology"]
+    assert sorted(targets_.index) == truth["patients"]["imaged"] == truth["plain_targets"]["patients"]
+    assert list(targets_.index) != sorted(targets_.index), "rows are shuffled (joins must go by patient ID)"
+    assert set(targets_["histology"].dropna()) == set(simulate.HISTOLOGY_CLASSES)
+    missing = targets_.isna().to_numpy().mean()
+    assert 0.002 < missing < 0.03
+    radiomic = targets_.drop(columns="histology").astype(float)
+    pd.testing.assert_frame_equal(radiomic, optional_cohort.plain_targets.drop(columns="histology").astype(float),
+                                  check_exact=False, rtol=1e-5)
+    scales = radiomic.std()
+    assert scales.max() / scales.min() > 100, "features live on very different scales"
+    assert truth["multiclass_targets"] == {"histology": {"Adenocarcinoma": "PROGRAM_EMT",
+                                                         "Squamous cell carcinoma": "PROGRAM_PROLIFERATION",
+                                                         "NOS": None}}
+
+
+def test_radiomic_features_follow_their_programs(optional_cohort, optional_parsed):
+    truth = optional_cohort.truth["radiomic"]
+    assert list(truth) == simulate.radiomic_feature_names(24)
+    noise = [f for f, m in truth.items() if m.get("noise")]
+    driven = [f for f in truth if f not in noise]
+    assert len(noise) == round(0.3 * 24) and all(truth[f]["drivers"] == [] for f in noise)
+    targets_ = optional_parsed["targets"]
+    expression = optional_parsed["expression"]
+    for feature in driven:
+        spec = truth[feature]
+        assert 0.5 <= spec["r2_ceiling"] <= 0.85 and 1 <= len(spec["drivers"]) <= 2
+        y = targets_[feature].astype(float).dropna()
+        x = program_means(expression.loc[y.index], optional_cohort, spec["drivers"])
+        r2 = r_squared(x, y.to_numpy())
+        assert r2 > 0.3, (feature, r2)
+        assert r2 < spec["r2_ceiling"] + 0.1, (feature, r2, spec["r2_ceiling"])
+    for feature in noise:
+        y = targets_[feature].astype(float).dropna()
+        worst = max(r_squared(program_means(expression.loc[y.index], optional_cohort, [p]), y.to_numpy())
+                    for p in optional_cohort.programs)
+        assert worst < 0.05, (feature, worst)
+
+
+def test_histology_classes_are_separable_by_their_drivers(optional_cohort, optional_parsed):
+    y = optional_parsed["targets"]["histology"].dropna()
+    expression = optional_parsed["expression"].loc[y.index]
+    counts = y.value_counts(normalize=True)
+    assert all(0.25 < counts[c] < 0.42 for c in simulate.HISTOLOGY_CLASSES), counts.to_dict()
+    drivers = [d for d in simulate.HISTOLOGY_CLASSES.values() if d is not None]
+    x = program_means(expression, optional_cohort, drivers)
+    for j, (cls, driver) in enumerate((c, d) for c, d in simulate.HISTOLOGY_CLASSES.items() if d is not None):
+        assert roc_auc_score(y == cls, x[:, j]) > 0.8, cls
+    nos = (y == "NOS").to_numpy()
+    assert (x[nos].mean(axis=0) < x[~nos].mean(axis=0)).all(), "NOS is raised by neither driver"
+
+    def cv_accuracy(features: np.ndarray) -> float:
+        z = (features - features.mean(axis=0)) / features.std(axis=0)
+        folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=0)
+        pred = cross_val_predict(LogisticRegression(max_iter=1000), z, y.to_numpy(), cv=folds)
+        return float((pred == y.to_numpy()).mean())
+
+    accuracy = cv_accuracy(x)
+    unrelated = cv_accuracy(program_means(expression, optional_cohort, ["PROGRAM_P53", "PROGRAM_NEURONAL"]))
+    assert accuracy > 0.6, accuracy
+    assert unrelated < 0.45, unrelated
+
+
+def test_test_cohort_is_disjoint_and_follows_the_same_model(optional_cohort, optional_parsed, optional_written):
+    truth = optional_cohort.truth
+    test_patients = truth["test_patients"]
+    assert len(test_patients) == 120 and test_patients == sorted(set(test_patients))
+    train_ids = set(optional_parsed["expression"].index) | set(optional_cohort.clinical.index)
+    assert train_ids.isdisjoint(test_patients)
+    test_expression = optional_parsed["test_expression"]
+    assert list(test_expression.index) == test_patients
+    assert list(test_expression.columns) == optional_cohort.genes
+    np.testing.assert_allclose(test_expression.to_numpy(), optional_cohort.test_expression.to_numpy(), atol=1e-9)
+    xena, samples = parsers.read_expression_matrix(optional_written["test_expression"])
+    assert samples["kept"].all() and samples["barcode"].str.endswith("-01A").all()
+    test_targets = optional_parsed["test_targets"]
+    assert sorted(test_targets.index) == test_patients
+    assert list(test_targets.columns) == list(optional_parsed["targets"].columns)
+    assert list(truth["test_program_activity"]["patients"]) == test_patients
+    assert set(truth["test_patient_subtypes"]) == set(test_patients)
+    # a fit on the training cohort carries over to the held-out one
+    feature = next(f for f, m in truth["radiomic"].items() if not m.get("noise"))
+    drivers = truth["radiomic"][feature]["drivers"]
+    y_train = optional_parsed["targets"][feature].astype(float).dropna()
+    y_test = test_targets[feature].astype(float).dropna()
+    x_train = np.column_stack([program_means(optional_parsed["expression"].loc[y_train.index], optional_cohort, drivers),
+                               np.ones(len(y_train))])
+    beta, *_ = np.linalg.lstsq(x_train, y_train.to_numpy(), rcond=None)
+    x_test = np.column_stack([program_means(test_expression.loc[y_test.index], optional_cohort, drivers),
+                              np.ones(len(y_test))])
+    resid = y_test.to_numpy() - x_test @ beta
+    assert 1.0 - resid @ resid / ((y_test - y_test.mean()) ** 2).sum() > 0.2
+
+
+def test_plain_survival_table_matches_the_clinical_endpoint(optional_cohort, optional_written):
+    endpoint, problems = parsers.read_survival_table(optional_written["survival_table"])
+    assert problems.empty
+    truth = optional_cohort.patients[optional_cohort.patients["has_expression"]]
+    assert sorted(endpoint.index) == sorted(truth.index)
+    np.testing.assert_array_equal(endpoint.loc[truth.index, "time"].to_numpy(), truth["os_days"].to_numpy())
+    np.testing.assert_array_equal(endpoint.loc[truth.index, "event"].to_numpy(), truth["dead"].astype(int).to_numpy())

@@ -108,3 +108,86 @@ def test_class_labels_decode():
     table = pd.DataFrame({"f5": [0, 1, np.nan]}, index=["a", "b", "c"])
     out = targets.class_labels(table, {"f5": {"type": "binary", "classes": ["<1/3", ">1/3"]}}, ["f5"])
     assert out["f5"].tolist()[:2] == ["<1/3", ">1/3"] and pd.isna(out["f5"].iloc[2])
+
+
+# --------------------------------------------------------------------------- generic sources and pre-training checks
+
+
+def plain_table(**columns):
+    n = len(next(iter(columns.values())))
+    return pd.DataFrame(columns, index=pd.Index([f"LUNG1-{i:03d}" for i in range(n)], name="patient"), dtype=object)
+
+
+def histology_spec():
+    return targets.spec_from_dict({"name": "histology", "type": "multiclass", "source": "targets",
+                                   "classes": {"adeno": ["Adenocarcinoma"], "squamous": ["Squamous cell carcinoma"],
+                                               "nos": ["NOS"]}})
+
+
+def test_any_source_name_builds_from_a_plain_table():
+    table = plain_table(volume=["1.5", "2", "NA", "3.25", "8"],
+                        histology=["Adenocarcinoma", "NOS", "Squamous cell carcinoma", "NOS", "Adenocarcinoma"])
+    specs = [targets.spec_from_dict({"name": "volume", "type": "continuous", "source": "targets"}), histology_spec()]
+    assert specs[0].column == "volume"  # the column defaults to the name
+    out, meta, drops = targets.build_targets(specs, {"targets": table}, patients=table.index, min_class_size=1)
+    assert out["volume"].dropna().tolist() == [1.5, 2.0, 3.25, 8.0]
+    assert out["histology"].tolist() == [0, 2, 1, 2, 0]
+    assert meta["histology"]["source"] == "targets" and meta["histology"]["classes"] == ["adeno", "squamous", "nos"]
+    with pytest.raises(ValueError, match="reads source 'radiomics'"):
+        targets.build_targets([targets.spec_from_dict({"name": "v", "type": "continuous", "source": "radiomics"})],
+                              {"targets": table}, patients=table.index)
+    with pytest.raises(ValueError, match="source must be a non-empty string"):
+        targets.spec_from_dict({"name": "v", "type": "continuous", "source": " "})
+
+
+def test_continuous_specs_for_many_columns():
+    specs = targets.continuous_specs(["original_shape_F001", "original_glcm_F002"], missing=["failed"])
+    assert [s.name for s in specs] == ["original_shape_F001", "original_glcm_F002"]
+    assert {s.type for s in specs} == {"continuous"} and {s.source for s in specs} == {"targets"}
+    col = targets.encode_target(specs[0], plain_table(original_shape_F001=["1", "failed", "2"]))
+    assert col.values.tolist() == [1.0, 2.0] and col.dropped == {"value 'failed'": 1}
+    with pytest.raises(ValueError, match="more than once"):
+        targets.continuous_specs(["a", "a"])
+
+
+def test_continuous_target_given_as_text_is_an_error():
+    spec = targets.spec_from_dict({"name": "histology", "type": "continuous", "source": "targets"})
+    table = plain_table(histology=["Adenocarcinoma", "NOS", "NOS", "1.5"])
+    with pytest.raises(InputError) as e:
+        targets.encode_target(spec, table, source_path="targets.tsv")
+    msg = str(e.value)
+    assert "targets.tsv" in msg and "LUNG1-000" in msg and "'histology'" in msg
+    assert "holds text in 3 of 4" in msg and "'NOS' (2)" in msg and "binary or multiclass" in msg
+
+
+def test_multiclass_class_with_fewer_than_k_patients():
+    table = plain_table(histology=["Adenocarcinoma"] * 6 + ["Squamous cell carcinoma"] * 6 + ["NOS"] * 2)
+    with pytest.raises(InputError, match="fewer than 5 patients") as e:
+        targets.encode_target(histology_spec(), table, source_path="t.tsv", min_class_size=5)
+    assert "{'nos': 2}" in str(e.value) and "5-fold" in str(e.value)
+    # build_targets counts the patients with expression (here only 1 NOS patient has expression)
+    full = plain_table(histology=["Adenocarcinoma"] * 6 + ["Squamous cell carcinoma"] * 6 + ["NOS"] * 6)
+    with pytest.raises(InputError, match="fewer than 5 patients among the patients with expression"):
+        targets.build_targets([histology_spec()], {"targets": full}, patients=full.index[:13], min_class_size=5)
+    out, _, _ = targets.build_targets([histology_spec()], {"targets": full}, patients=full.index, min_class_size=5)
+    assert out["histology"].value_counts().to_dict() == {0: 6, 1: 6, 2: 6}
+
+
+def test_multiclass_class_absent_is_an_error():
+    table = plain_table(histology=["Adenocarcinoma", "Squamous cell carcinoma"] * 4)
+    with pytest.raises(InputError, match=r"class\(es\) \['nos'\] have no patients") as e:
+        targets.encode_target(histology_spec(), table, source_path="t.tsv", min_class_size=1)
+    assert "'NOS'" in str(e.value) and "'Adenocarcinoma' (4)" in str(e.value)
+
+
+def test_binary_positive_class_not_in_data():
+    spec = targets.spec_from_dict({"name": "smoker", "type": "binary", "source": "targets",
+                                   "classes": {"never": ["Never"], "current": ["Current smoker"]},
+                                   "positive": "current"})
+    table = plain_table(smoker=["Never", "Never", "Current", "Current", "Current"])
+    with pytest.raises(InputError, match="unknown category 'Current'"):
+        targets.encode_target(spec, table, min_class_size=1)
+    table = plain_table(smoker=["Never", "Never", "n/a", "Never"])
+    with pytest.raises(InputError, match=r"positive class 'current' \(values \['Current smoker'\]\) is not present") as e:
+        targets.encode_target(spec, table, source_path="t.tsv", min_class_size=1)
+    assert "one class" in str(e.value) and "'Never' (3)" in str(e.value)
