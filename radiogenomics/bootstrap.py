@@ -1,13 +1,21 @@
-"""Paired bootstrap of pooled out-of-fold predictions: confidence intervals and model differences.
+"""Paired bootstrap of out-of-fold predictions: confidence intervals and model differences.
 
 For one target, every model's out-of-fold predictions cover the same
 patients. :func:`bootstrap_scores` draws ``n_boot`` resamples of those
-patients once (stratified by class for classification targets, so every
-resample holds every class) and scores every model on the *same* resamples,
-so the difference between two models is paired: a model compared with
-itself differs by exactly 0 in every resample. :func:`summarise` reports,
-per target and model, the mean outer-fold score, the 95% percentile interval
-of the pooled score, and the paired difference reference - model.
+patients once and scores every model on the *same* resamples, so the
+difference between two models is paired: a model compared with itself
+differs by exactly 0 in every resample.
+
+When the predictions carry the outer ``fold``, patients are resampled within
+their fold (and within their class, so every resample of a fold holds every
+class), each fold is scored on its own resample and the fold scores are
+averaged: the bootstrap distribution is that of the *mean outer-fold score*,
+the statistic that :func:`summarise` reports. Scoring pooled out-of-fold
+predictions instead would mix outputs of different fold models whose scales
+need not agree (an SVM's decision values, say), which biases a pooled AUC.
+Without a ``fold`` column (e.g. a held-out test cohort) all patients form one
+group. :func:`summarise` reports, per target and model, the mean outer-fold
+score, its 95% percentile interval and the paired difference reference - model.
 
 The metric is the target's primary metric (:data:`evaluation.PRIMARY_METRIC`:
 binary ``auc``, multiclass ``auc_macro``, continuous ``r2``), computed here
@@ -100,8 +108,9 @@ def bootstrap_indices(y: np.ndarray, target_type: str, n_boot: int, seed: int) -
 
 
 def _aligned(predictions: pd.DataFrame, target_type: str, classes: Sequence[str]
-             ) -> tuple[pd.Index, np.ndarray, dict[str, np.ndarray]]:
-    """Patients (sorted), their truth and each model's output matrix in that patient order."""
+             ) -> tuple[pd.Index, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """Patients (sorted), their truth, their outer fold (all 0 without a ``fold`` column) and each model's
+    output matrix in that patient order."""
     cols = output_columns(target_type, list(classes))
     missing = [c for c in ["patient", "model", "y", *cols] if c not in predictions.columns]
     if missing:
@@ -113,7 +122,7 @@ def _aligned(predictions: pd.DataFrame, target_type: str, classes: Sequence[str]
     if not models:
         raise ValueError("predictions are empty")
     patients = pd.Index(sorted(predictions["patient"].unique()))
-    truth = None
+    truth = folds = None
     outs: dict[str, np.ndarray] = {}
     for m in models:
         sub = predictions.loc[predictions["model"] == m].set_index("patient")
@@ -123,38 +132,57 @@ def _aligned(predictions: pd.DataFrame, target_type: str, classes: Sequence[str]
                              f"(e.g. lacks {list(lacking[:5])}); paired comparison needs the same patients")
         sub = sub.loc[patients]
         y_m = sub["y"].to_numpy()
+        f_m = sub["fold"].to_numpy(dtype=int) if "fold" in sub.columns else np.zeros(len(sub), dtype=int)
         if truth is None:
-            truth = y_m
+            truth, folds = y_m, f_m
         elif not np.array_equal(np.asarray(truth, dtype=float), np.asarray(y_m, dtype=float)):
             raise ValueError(f"model {m!r} has different true values than model {models[0]!r} for the same patients")
+        elif not np.array_equal(folds, f_m):
+            raise ValueError(f"model {m!r} puts patients in other outer folds than model {models[0]!r}; "
+                             "every model must be scored on the same split files")
         outs[m] = sub[cols].to_numpy(dtype=np.float64)
-    return patients, np.asarray(truth), outs
+    return patients, np.asarray(truth), folds, outs
 
 
 def bootstrap_scores(predictions: pd.DataFrame, target_type: str, classes: Sequence[str], *, n_boot: int = 1000,
                      seed: int = 0, target: str | None = None, chunk: int = 250) -> pd.DataFrame:
-    """Primary metric of every model on the same bootstrap resamples of the pooled out-of-fold predictions.
+    """Primary metric of every model on the same bootstrap resamples of the out-of-fold predictions.
 
     ``predictions``: one row per (model, patient) with columns ``patient``,
-    ``model``, ``y`` and the output columns of
-    :func:`training.output_columns`. Every model must cover the same patients.
+    ``model``, ``y``, the output columns of :func:`training.output_columns`
+    and, for cross-validated predictions, ``fold``. Every model must cover
+    the same patients (in the same folds). With ``fold``, each resample
+    draws patients within each fold (:func:`bootstrap_indices` per fold) and
+    its value is the mean of the fold scores; without it, the value is the
+    score of the one resampled group.
     Returns columns ``target`` (when given), ``resample`` (0..n_boot-1),
     ``model``, ``metric``, ``value``. The resamples depend only on the
-    patients, their classes, ``n_boot`` and ``seed``, not on the models.
+    patients, their classes and folds, ``n_boot`` and ``seed``, not on the models.
     """
     _check_type(target_type)
-    patients, y, outs = _aligned(predictions, target_type, classes)
-    idx = bootstrap_indices(y, target_type, n_boot, seed)
+    patients, y, folds, outs = _aligned(predictions, target_type, classes)
+    fold_ids = np.unique(folds)
+    # one index matrix per fold, in positions of the whole patient list; a distinct stream per fold
+    seeds = np.random.SeedSequence(seed).spawn(len(fold_ids))
+    groups = []
+    for k, ss in zip(fold_ids, seeds):
+        members = np.flatnonzero(folds == k)
+        sub_seed = int(ss.generate_state(1)[0])
+        groups.append(members[bootstrap_indices(y[members], target_type, n_boot, sub_seed)])
     metric = PRIMARY_METRIC[target_type]
     frames = []
     for m, out in outs.items():
-        values = np.concatenate([metric_rows(target_type, y[idx[i:i + chunk]], out[idx[i:i + chunk]])
-                                 for i in range(0, n_boot, chunk)])
+        per_fold = []
+        for idx in groups:
+            per_fold.append(np.concatenate([metric_rows(target_type, y[idx[i:i + chunk]], out[idx[i:i + chunk]])
+                                            for i in range(0, n_boot, chunk)]))
+        values = np.mean(np.vstack(per_fold), axis=0)
         frames.append(pd.DataFrame({"resample": np.arange(n_boot), "model": m, "metric": metric, "value": values}))
     boot = pd.concat(frames, ignore_index=True)
     if target is not None:
         boot.insert(0, "target", target)
-    log.info("bootstrap %s: %d resamples of %d patients, models %s", target or "", n_boot, len(patients), list(outs))
+    log.info("bootstrap %s: %d resamples of %d patients in %d fold(s), models %s", target or "", n_boot,
+             len(patients), len(fold_ids), list(outs))
     return boot
 
 
@@ -187,7 +215,7 @@ def _percentile(values: np.ndarray, level: float) -> tuple[float, float]:
 
 def summarise(cv_scores: pd.DataFrame, boot: pd.DataFrame, reference: str = "network", *,
               level: float = LEVEL) -> pd.DataFrame:
-    """Per target and model: CV mean, bootstrap interval of the pooled score, paired difference to ``reference``.
+    """Per target and model: CV mean, its bootstrap interval, paired difference to ``reference``.
 
     ``cv_scores``: one row per target, model and outer fold, with columns
     ``target``, ``model``, ``fold`` and either ``value`` (long format, e.g.
@@ -198,8 +226,8 @@ def summarise(cv_scores: pd.DataFrame, boot: pd.DataFrame, reference: str = "net
     Columns: ``target``, ``model``, ``metric``, ``n_folds``, ``mean_auc``
     (mean over outer folds of the primary metric; AUC for classification
     targets, R² for continuous ones, as ``metric`` says), ``ci_low`` /
-    ``ci_high`` (percentile interval over resamples of the pooled
-    out-of-fold metric), ``n_boot``, ``diff_mean``, ``diff_ci_low``,
+    ``ci_high`` (percentile interval over resamples of the fold-averaged
+    metric, :func:`bootstrap_scores`), ``n_boot``, ``diff_mean``, ``diff_ci_low``,
     ``diff_ci_high`` (reference - model per resample: its mean and
     percentile interval; exactly 0 for the reference itself; NaN when the
     target has no reference model). Rows: per target, the reference first,

@@ -169,3 +169,26 @@ def test_performance_figure(tmp_path):
     assert len(data) > 1000 and data.startswith(b"\x89PNG\r\n\x1a\n")
     with pytest.raises(ValueError, match="lacks column"):
         figures.plot_performance(summary.drop(columns="ci_low"), boot, tmp_path / "bad.png")
+
+
+def test_resamples_stay_within_outer_folds_and_average_the_fold_scores():
+    """Fold models whose outputs live on different scales (an uncalibrated SVM, say): each fold ranks its own
+    patients perfectly, so every fold AUC is 1, while pooling the folds' outputs would give a much lower AUC.
+    The bootstrap resamples within folds and averages the fold scores, so it stays at the CV mean of 1."""
+    n = 60
+    y = np.arange(n) % 2
+    fold = (np.arange(n) // 2) % 3
+    logit = (y - 0.5) * 0.1 + np.array([-5.0, 0.0, 5.0])[fold]  # fold k shifts its outputs by a constant
+    pred = pd.DataFrame({"patient": [f"P{i:03d}" for i in range(n)], "model": "svm", "fold": fold, "y": y,
+                         "logit": logit})
+    pooled = evaluation.score("binary", y, logit, CLASSES["binary"])["auc"]
+    assert pooled < 0.7
+    boot = bootstrap.bootstrap_scores(pred, "binary", CLASSES["binary"], n_boot=50, seed=0, target="t")
+    assert np.allclose(boot["value"], 1.0)
+    summary = bootstrap.summarise(bootstrap.fold_scores(pred, "binary", CLASSES["binary"], target="t"), boot,
+                                  reference="svm")
+    assert summary.loc[0, "mean_auc"] == 1.0 and summary.loc[0, "ci_low"] == 1.0
+    # models must share the split: a model scored on other folds is refused
+    other = pred.assign(model="network", fold=(fold + 1) % 3)
+    with pytest.raises(ValueError, match="other outer folds"):
+        bootstrap.bootstrap_scores(pd.concat([pred, other]), "binary", CLASSES["binary"], n_boot=5, seed=0)
