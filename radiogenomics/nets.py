@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from .files import atomic_path
 
@@ -29,8 +30,59 @@ def _activation(name: str) -> nn.Module:
         raise ValueError(f"unknown activation {name!r}; expected one of {sorted(ACTIVATIONS)}") from None
 
 
+class _PersistentGradLinear(torch.autograd.Function):
+    """``F.linear`` whose backward writes the weight and bias gradients into the parameters' existing
+    ``.grad`` tensors (``out=``) instead of returning freshly allocated ones.
+
+    At the study's size the first layer's gradient is 48 M floats: a new 193 MB tensor per step
+    costs a fresh allocation (page faults, zeroing by the kernel) on top of the matrix product.
+    The gradient is overwritten, not accumulated: one backward per ``zero_grad``.
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, module):
+        ctx.save_for_backward(x)
+        ctx.module = module
+        return F.linear(x, weight, bias)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        (x,) = ctx.saved_tensors
+        m = ctx.module
+        grad_in = grad_out.mm(m.weight) if ctx.needs_input_grad[0] else None
+        grad_out2 = grad_out.reshape(-1, grad_out.shape[-1])
+        x2 = x.reshape(-1, x.shape[-1])
+        if ctx.needs_input_grad[1]:
+            if m.weight.grad is None:
+                m.weight.grad = grad_out2.t().mm(x2)
+            else:
+                torch.mm(grad_out2.t(), x2, out=m.weight.grad)
+        if m.bias is not None and ctx.needs_input_grad[2]:
+            if m.bias.grad is None:
+                m.bias.grad = grad_out2.sum(0)
+            else:
+                torch.sum(grad_out2, 0, out=m.bias.grad)
+        return grad_in, None, None, None
+
+
+class Linear(nn.Linear):
+    """``nn.Linear`` (same parameters and state dict) that can keep its gradients in place.
+
+    With ``persistent_grad`` set (the fast training step sets it), a training-mode forward with
+    gradients enabled backpropagates through :class:`_PersistentGradLinear`; otherwise it is
+    exactly ``nn.Linear``.
+    """
+
+    persistent_grad: bool = False
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.persistent_grad and self.training and torch.is_grad_enabled() and x.dim() == 2:
+            return _PersistentGradLinear.apply(x, self.weight, self.bias, self)
+        return F.linear(x, self.weight, self.bias)
+
+
 def mlp_block(n_in: int, n_out: int, activation: str, batch_norm: bool = True) -> nn.Sequential:
-    layers: list[nn.Module] = [nn.Linear(n_in, n_out)]
+    layers: list[nn.Module] = [Linear(n_in, n_out)]
     if batch_norm:
         layers.append(nn.BatchNorm1d(n_out))
     layers.append(_activation(activation))
@@ -49,7 +101,7 @@ class Autoencoder(nn.Module):
         self.encoder = Encoder(n_genes, hidden, activation, batch_norm)
         rev = list(hidden)[::-1]
         dec: list[nn.Module] = [mlp_block(a, b, activation, batch_norm) for a, b in zip(rev[:-1], rev[1:])]
-        dec.append(nn.Linear(rev[-1], n_genes))
+        dec.append(Linear(rev[-1], n_genes))
         self.decoder = nn.Sequential(*dec)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -64,7 +116,7 @@ class TargetNet(nn.Module):
         super().__init__()
         self.encoder = Encoder(n_genes, hidden, activation, batch_norm)
         self.dropout = nn.Dropout(dropout)
-        self.head = nn.Linear(hidden[-1] if len(hidden) else n_genes, n_outputs)
+        self.head = Linear(hidden[-1] if len(hidden) else n_genes, n_outputs)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.dropout(self.encoder(x)))

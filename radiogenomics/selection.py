@@ -84,6 +84,8 @@ PAPER_NETWORK_GRID: dict[str, list] = {
 }
 
 DEFAULT_INNER_FOLDS = 3
+#: Selection and refit log their progress (epoch, training loss, inner metric) every this many epochs.
+PROGRESS_EVERY = 10
 #: Mean inner scores equal to this many decimals are ties (then fewer epochs, then the earlier configuration win).
 TIE_DECIMALS = 10
 
@@ -253,7 +255,7 @@ def training_config(config: Mapping[str, Any]) -> training.TrainingConfig:
     return training.TrainingConfig(lr=float(c["lr"]), batch_size=int(c["batch_size"]), max_epochs=int(c["max_epochs"]),
                                    patience=int(c["patience"]), weight_decay=float(c["weight_decay"]),
                                    optimizer=str(c["optimizer"]).lower(), transfer=bool(c["transfer"]),
-                                   freeze_layers=int(c["freeze_layers"]), log_every=0)
+                                   freeze_layers=int(c["freeze_layers"]), log_every=PROGRESS_EVERY)
 
 
 def _config_json(config: Mapping[str, Any]) -> str:
@@ -377,32 +379,43 @@ def _encoder_for(config: Mapping[str, Any], encoders: Mapping[str, Encoder] | No
 
 
 def _inner_curve(expression: pd.DataFrame, y: pd.Series, target_type: str, classes: list[str], config: dict,
-                 splits: list[tuple[np.ndarray, np.ndarray]], encoder: Encoder | None, seed: int) -> np.ndarray:
-    """Train the configuration on each inner-training split in lockstep; return epochs x folds metrics."""
+                 splits: list[tuple[np.ndarray, np.ndarray]], encoder: Encoder | None, seed: int,
+                 stacked: bool | None = None) -> np.ndarray:
+    """Train the configuration on each inner-training split in lockstep; return epochs x folds metrics.
+
+    The inner models are trained as one stacked network (small networks, see
+    :func:`radiogenomics.training.lockstep_runs`) or one after another; each model trains as
+    if alone (own batch order, dropout random state and optimiser), so both give the same curve.
+    """
     arch, cfg = architecture(config), training_config(config)
-    runs = []
+    nets, loss_fns, xs, ts, seeds, states, vals = [], [], [], [], [], [], []
     for k, (tr, va) in enumerate(splits):
         run_seed = seed + 100 * (k + 1)
         training.set_seed(run_seed)
         y_tr = y.iloc[tr]
         prep = training.prepare_network(expression, y_tr, target_type, classes, arch, cfg, encoder=encoder)
-        x_tr = torch.as_tensor(prep.scaler.transform(expression.loc[y_tr.index].to_numpy()))
-        t_tr = training.y_tensor(prep.y_fit.loc[y_tr.index].to_numpy(), target_type)
-        x_va = torch.as_tensor(prep.scaler.transform(expression.loc[y.index[va]].to_numpy()))
-        steps = training.epoch_steps(prep.network, prep.loss_fn, x_tr, t_tr, cfg, run_seed)
-        runs.append((prep.fitted(), steps, x_va, y.iloc[va].to_numpy()))
+        states.append(torch.get_rng_state())
+        nets.append(prep.network)
+        loss_fns.append(prep.loss_fn)
+        xs.append(torch.as_tensor(prep.scaler.transform(expression.loc[y_tr.index].to_numpy())))
+        ts.append(training.y_tensor(prep.y_fit.loc[y_tr.index].to_numpy(), target_type))
+        seeds.append(run_seed)
+        vals.append((prep.fitted(), torch.as_tensor(prep.scaler.transform(expression.loc[y.index[va]].to_numpy())),
+                     y.iloc[va].to_numpy()))
+    runs = training.lockstep_runs(nets, loss_fns, xs, ts, cfg, seeds, states, stacked=stacked)
     curve: list[list[float]] = []
     best, since = -math.inf, 0
-    for _ in range(cfg.max_epochs):
-        row = []
-        for model, steps, x_va, y_va in runs:
-            next(steps)
-            model.network.eval()
-            with torch.no_grad():
-                out = model.unscale_outputs(model.network(x_va).double().numpy())
-            row.append(_primary(target_type, y_va, out, classes))
+    for epoch in range(1, cfg.max_epochs + 1):
+        losses = runs.epoch()
+        outs = runs.outputs([x_va for _, x_va, _ in vals])
+        row = [_primary(target_type, y_va, model.unscale_outputs(out), classes)
+               for (model, _, y_va), out in zip(vals, outs)]
         curve.append(row)
         mean = float(np.nanmean(row)) if np.isfinite(row).any() else -math.inf
+        if epoch == 1 or epoch % PROGRESS_EVERY == 0:
+            log.info("selection progress: epoch %d/%d, train loss %.4f, inner %s %.4f (%s)", epoch, cfg.max_epochs,
+                     float(np.mean(losses)), PRIMARY_METRIC[target_type], mean,
+                     "stacked" if isinstance(runs, training.StackedRuns) else "sequential")
         if mean > best:
             best, since = mean, 0
         else:

@@ -13,7 +13,7 @@ import logging
 import math
 import random
 from dataclasses import dataclass, fields
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterator, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -22,7 +22,7 @@ from torch import nn
 
 from . import evaluation
 from .cohorts import inner_split
-from .nets import Autoencoder, Encoder, FittedModel, Scaler, TargetNet, build_target_net, n_outputs_for
+from .nets import Autoencoder, Encoder, FittedModel, Linear, Scaler, TargetNet, build_target_net, n_outputs_for
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,7 @@ class TrainingConfig:
     transfer: bool = True
     freeze_layers: int = 0
     log_every: int = 10
+    fast: bool = True  # the fast training step (:class:`FastStep`); False: the plain torch loop
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "TrainingConfig":
@@ -56,15 +57,22 @@ def set_seed(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def _optimizer(params, cfg: TrainingConfig) -> torch.optim.Optimizer:
-    params = [p for p in params if p.requires_grad]
+def _optimizer(params, cfg: TrainingConfig, fused: bool | None = None) -> torch.optim.Optimizer:
+    return _torch_optimizer([p for p in params if p.requires_grad], cfg, fused)
+
+
+#: Optimisers with a fused (one pass over the weights) torch kernel, used by :class:`FastStep`.
+FUSED_OPTIMIZERS = ("adam", "adamw", "sgd")
+
+
+def _torch_optimizer(params, cfg: TrainingConfig, fused: bool | None = None) -> torch.optim.Optimizer:
     name = cfg.optimizer.lower()
     if name == "adam":
-        return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+        return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay, fused=fused)
     if name == "adamw":
-        return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+        return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay, fused=fused)
     if name == "sgd":
-        return torch.optim.SGD(params, lr=cfg.lr, momentum=0.9, weight_decay=cfg.weight_decay)
+        return torch.optim.SGD(params, lr=cfg.lr, momentum=0.9, weight_decay=cfg.weight_decay, fused=fused)
     if name == "adadelta":
         return torch.optim.Adadelta(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     raise ValueError(f"unknown optimizer {cfg.optimizer!r}; expected adam, adamw, sgd or adadelta")
@@ -80,6 +88,129 @@ def _batches(n: int, batch_size: int, gen: torch.Generator) -> list[torch.Tensor
     return chunks
 
 
+#: Elements per block of the blocked optimiser update (1 MiB of float32 per tensor): the
+#: optimiser's several elementwise passes run over one block while it is in cache.
+OPTIMIZER_BLOCK = 1 << 18
+
+
+class BlockedOptimizer:
+    """A torch optimiser stepped block by block over contiguous slices of the parameters.
+
+    torch's CPU optimisers (``foreach=False``, the CPU default) run each update as several
+    whole-tensor passes (Adadelta: about ten) and allocate whole-tensor temporaries; at the
+    study's size that is memory traffic over 58 M weights several times per step. Here the
+    same optimiser class, with the same settings, is built over leaf views of the parameters
+    in blocks of :data:`OPTIMIZER_BLOCK` elements: the same elementwise arithmetic, applied
+    to a block while it sits in cache. The state (moments, step counts) is per block, and
+    identical to the whole-tensor state because every update is elementwise.
+    """
+
+    def __init__(self, params, cfg: "TrainingConfig", block: int = OPTIMIZER_BLOCK, groups: int | None = None,
+                 fused: bool = False):
+        if fused:  # torch's fused kernel already makes one pass: one view per model, no blocks
+            block = 1 << 62
+        self.params = [p for p in params if p.requires_grad]
+        # (parameter, group, start, stop, leaf view); with ``groups`` the leading dimension indexes
+        # independent models (a stacked network) and blocks never straddle two models
+        self._views: list[tuple[torch.Tensor, int, int, int, torch.Tensor]] = []
+        for p in self.params:
+            if not p.is_contiguous():
+                raise ValueError("BlockedOptimizer needs contiguous parameters")
+            flat = p.detach().view(-1)
+            n_groups = groups or 1
+            if groups is not None and (p.dim() == 0 or p.shape[0] != groups):
+                raise ValueError(f"stacked parameter of shape {tuple(p.shape)} lacks the leading model dimension {groups}")
+            per = flat.numel() // n_groups
+            for g in range(n_groups):
+                for a in range(g * per, (g + 1) * per, block):
+                    b = min(a + block, (g + 1) * per)
+                    self._views.append((p, g, a, b, flat[a:b]))
+        self.optimizer = _torch_optimizer([v[-1] for v in self._views], cfg, fused=True if fused else None)
+
+    def zero_grad(self) -> None:
+        for p in self.params:
+            if not getattr(p, "_grad_in_place", False):
+                p.grad = None
+
+    def step(self, active: Sequence[bool] | None = None) -> None:
+        """Update every parameter with a gradient; with ``active`` (stacked models) only those models."""
+        last, flat_grad = None, None
+        for p, g, a, b, view in self._views:
+            if p is not last:
+                last = p
+                flat_grad = None if p.grad is None else p.grad.view(-1)
+            skip = flat_grad is None or (active is not None and not active[g])
+            view.grad = None if skip else flat_grad[a:b]
+        self.optimizer.step()
+
+
+class _FusedOptimizer:
+    """A torch optimiser whose ``zero_grad`` keeps the in-place gradients of the linear layers."""
+
+    def __init__(self, optimizer: torch.optim.Optimizer):
+        self.optimizer = optimizer
+
+    def zero_grad(self) -> None:
+        for group in self.optimizer.param_groups:
+            for p in group["params"]:
+                if not getattr(p, "_grad_in_place", False):
+                    p.grad = None
+
+    def step(self) -> None:
+        self.optimizer.step()
+
+
+class PlainStep:
+    """One training step of the plain torch loop: zero_grad, forward, backward, optimiser step."""
+
+    def __init__(self, model: nn.Module, loss_fn, cfg: "TrainingConfig"):
+        self.model, self.loss_fn = model, loss_fn
+        self.optimizer = _optimizer(model.parameters(), cfg)
+
+    def __call__(self, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
+        self.optimizer.zero_grad(set_to_none=True)
+        loss = self.loss_fn(self.model(xb), yb)
+        loss.backward()
+        self.optimizer.step()
+        return loss.detach()
+
+
+class FastStep(PlainStep):
+    """The same step, fast: the linear layers (:class:`radiogenomics.nets.Linear`) write their
+    gradients in place into persistent ``.grad`` tensors (no per-step 193 MB allocations at the
+    study's size), no gradient is computed for the input, and the optimiser update makes one
+    pass over the weights where torch has a fused CPU kernel (Adam, AdamW, SGD: ``fused=True``)
+    and otherwise (Adadelta) is the same torch optimiser stepped in cache-sized blocks
+    (:class:`BlockedOptimizer`). The loss trajectories agree with :class:`PlainStep` to float
+    rounding (tests/test_fast_training.py).
+    """
+
+    def __init__(self, model: nn.Module, loss_fn, cfg: "TrainingConfig", block: int = OPTIMIZER_BLOCK):
+        self.model, self.loss_fn = model, loss_fn
+        for m in model.modules():
+            if isinstance(m, Linear):
+                m.persistent_grad = True
+                for p in (m.weight, m.bias):
+                    if p is not None and p.requires_grad:
+                        p._grad_in_place = True
+        if cfg.optimizer.lower() in FUSED_OPTIMIZERS:
+            self.optimizer = _FusedOptimizer(_optimizer(model.parameters(), cfg, fused=True))
+        else:
+            self.optimizer = BlockedOptimizer(model.parameters(), cfg, block)
+
+    def __call__(self, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
+        self.optimizer.zero_grad()
+        loss = self.loss_fn(self.model(xb.detach()), yb)
+        loss.backward()
+        self.optimizer.step()
+        return loss.detach()
+
+
+def make_step(model: nn.Module, loss_fn, cfg: "TrainingConfig") -> PlainStep:
+    """The training step of ``cfg``: :class:`FastStep` (default) or :class:`PlainStep` (``fast: false``)."""
+    return (FastStep if cfg.fast else PlainStep)(model, loss_fn, cfg)
+
+
 def epoch_steps(model: nn.Module, loss_fn, x_tr: torch.Tensor, y_tr: torch.Tensor, cfg: TrainingConfig,
                 seed: int) -> Iterator[float]:
     """Endless mini-batch training, one epoch per ``next()``: yields the epoch's mean training loss.
@@ -91,18 +222,227 @@ def epoch_steps(model: nn.Module, loss_fn, x_tr: torch.Tensor, y_tr: torch.Tenso
     selection of :mod:`radiogenomics.selection` both train through this.
     """
     gen = torch.Generator().manual_seed(seed)
-    opt = _optimizer(model.parameters(), cfg)
+    step = make_step(model, loss_fn, cfg)
     while True:
         model.train()
         total, count = 0.0, 0
         for idx in _batches(len(x_tr), cfg.batch_size, gen):
-            opt.zero_grad(set_to_none=True)
-            loss = loss_fn(model(x_tr[idx]), y_tr[idx])
-            loss.backward()
-            opt.step()
-            total += float(loss.detach()) * len(idx)
+            loss = step(x_tr[idx], y_tr[idx])
+            total += float(loss) * len(idx)
             count += len(idx)
         yield total / max(count, 1)
+
+
+# --------------------------------------------------------------------------- models trained in lockstep
+
+#: Stack the K fold models of one configuration on a CPU too (on a GPU they are always stacked).
+#: Off: measured on 2 CPU cores at the default sizes (benchmarks/training.py), the stacked network
+#: (padded batched products, per-model dropout states) is slower than K fast sequential steps.
+STACK_ON_CPU = False
+
+
+class SequentialRuns:
+    """K target networks trained in lockstep, one after another within each epoch.
+
+    Each model draws its dropout masks from its own random state (``rng_states``, the global
+    CPU generator's state right after the model was built), so each trains exactly as if it
+    were trained alone, whatever the order: :class:`StackedRuns` gives the same models.
+    """
+
+    def __init__(self, nets: Sequence[TargetNet], loss_fns: Sequence, xs: Sequence[torch.Tensor],
+                 ys: Sequence[torch.Tensor], cfg: TrainingConfig, seeds: Sequence[int],
+                 rng_states: Sequence[torch.Tensor]):
+        self.nets = list(nets)
+        self.states = [s.clone() for s in rng_states]
+        self.steps = [epoch_steps(n, lf, x, y, cfg, s) for n, lf, x, y, s in zip(nets, loss_fns, xs, ys, seeds)]
+
+    def epoch(self) -> list[float]:
+        """Train every model for one epoch; their mean training losses."""
+        losses = []
+        outer = torch.get_rng_state()
+        for k, steps in enumerate(self.steps):
+            torch.set_rng_state(self.states[k])
+            losses.append(next(steps))
+            self.states[k] = torch.get_rng_state()
+        torch.set_rng_state(outer)
+        return losses
+
+    @torch.no_grad()
+    def outputs(self, xs: Sequence[torch.Tensor]) -> list[np.ndarray]:
+        """Raw outputs (eval mode) of model k for input ``xs[k]``."""
+        out = []
+        for net, x in zip(self.nets, xs):
+            net.eval()
+            out.append(net(x).double().numpy())
+        return out
+
+
+class StackedTargetNet(nn.Module):
+    """K target networks of one architecture as one network (parameters with a leading model
+    dimension, batched matrix products), each model with its own batch of its own patients.
+
+    Batches of different sizes are zero-padded; BatchNorm statistics, losses and gradients use
+    each model's own rows only. A model without a batch in a step (its epoch has ended) is
+    left untouched: no BatchNorm update, no dropout draw, no optimiser step.
+    """
+
+    def __init__(self, nets: Sequence[TargetNet]):
+        super().__init__()
+        nets = list(nets)
+        self.k = len(nets)
+        first = nets[0]
+        self.blocks: list[dict] = []
+        self.weights = nn.ParameterList()
+        self.biases = nn.ParameterList()
+        self.gammas = nn.ParameterList()
+        self.betas = nn.ParameterList()
+        for i, block in enumerate(first.encoder):
+            lin = block[0]
+            bn = block[1] if isinstance(block[1], nn.BatchNorm1d) else None
+            self.weights.append(nn.Parameter(torch.stack([n.encoder[i][0].weight.detach() for n in nets]).contiguous()))
+            self.biases.append(nn.Parameter(torch.stack([n.encoder[i][0].bias.detach() for n in nets]).contiguous()))
+            info = {"act": block[-1], "bn": None}
+            if bn is not None:
+                self.gammas.append(nn.Parameter(torch.stack([n.encoder[i][1].weight.detach() for n in nets])))
+                self.betas.append(nn.Parameter(torch.stack([n.encoder[i][1].bias.detach() for n in nets])))
+                self.register_buffer(f"running_mean_{i}", torch.stack([n.encoder[i][1].running_mean for n in nets]))
+                self.register_buffer(f"running_var_{i}", torch.stack([n.encoder[i][1].running_var for n in nets]))
+                info["bn"] = (len(self.gammas) - 1, bn.eps, bn.momentum)
+            self.blocks.append(info)
+        self.head_weight = nn.Parameter(torch.stack([n.head.weight.detach() for n in nets]).contiguous())
+        self.head_bias = nn.Parameter(torch.stack([n.head.bias.detach() for n in nets]).contiguous())
+        self.p = float(first.dropout.p)
+
+    def forward(self, xs: Sequence[torch.Tensor | None], rng_states: list[torch.Tensor] | None = None
+                ) -> list[torch.Tensor | None]:
+        """Outputs of model k for ``xs[k]`` (None: model k sits this step out). In training mode
+        ``rng_states[k]`` is model k's random state for its dropout masks (advanced in place)."""
+        active = [x is not None for x in xs]
+        sizes = [0 if x is None else len(x) for x in xs]
+        b = max(sizes)
+        ref = next(x for x in xs if x is not None)
+        h = ref.new_zeros(self.k, b, ref.shape[1])
+        mask = ref.new_zeros(self.k, b, 1)
+        for k, x in enumerate(xs):
+            if x is not None:
+                h[k, :len(x)] = x
+                mask[k, :len(x)] = 1.0
+            else:
+                mask[k] = 1.0  # placeholder rows keep its (unused) statistics finite
+        n = mask.sum(1, keepdim=True)
+        act_rows = torch.tensor(active, device=h.device).view(self.k, 1)
+        for i, info in enumerate(self.blocks):
+            h = torch.baddbmm(self.biases[i].unsqueeze(1), h, self.weights[i].transpose(1, 2))
+            if info["bn"] is not None:
+                j, eps, momentum = info["bn"]
+                rm, rv = getattr(self, f"running_mean_{i}"), getattr(self, f"running_var_{i}")
+                if self.training:
+                    mean = (h * mask).sum(1, keepdim=True) / n
+                    d = (h - mean) * mask
+                    var = (d * d).sum(1, keepdim=True) / n
+                    with torch.no_grad():
+                        unbiased = var * n / (n - 1).clamp(min=1)
+                        rm.copy_(torch.where(act_rows, (1 - momentum) * rm + momentum * mean[:, 0], rm))
+                        rv.copy_(torch.where(act_rows, (1 - momentum) * rv + momentum * unbiased[:, 0], rv))
+                else:
+                    mean, var = rm.unsqueeze(1), rv.unsqueeze(1)
+                h = (h - mean) * torch.rsqrt(var + eps) * self.gammas[j].unsqueeze(1) + self.betas[j].unsqueeze(1)
+            h = info["act"](h)
+        if self.training and self.p > 0:
+            keep = h.new_zeros(h.shape)
+            outer = torch.get_rng_state()
+            for k, size in enumerate(sizes):
+                if active[k]:
+                    torch.set_rng_state(rng_states[k])
+                    keep[k, :size] = torch.empty(size, h.shape[2]).bernoulli_(1 - self.p).div_(1 - self.p).to(h.device)
+                    rng_states[k] = torch.get_rng_state()
+            torch.set_rng_state(outer)
+            h = h * keep
+        out = torch.baddbmm(self.head_bias.unsqueeze(1), h, self.head_weight.transpose(1, 2))
+        return [out[k, :sizes[k]] if active[k] else None for k in range(self.k)]
+
+    @torch.no_grad()
+    def unstack(self, nets: Sequence[TargetNet]) -> None:
+        """Copy model k's parameters and BatchNorm statistics into ``nets[k]``."""
+        for k, net in enumerate(nets):
+            for i, info in enumerate(self.blocks):
+                net.encoder[i][0].weight.copy_(self.weights[i][k])
+                net.encoder[i][0].bias.copy_(self.biases[i][k])
+                if info["bn"] is not None:
+                    j = info["bn"][0]
+                    bn = net.encoder[i][1]
+                    bn.weight.copy_(self.gammas[j][k])
+                    bn.bias.copy_(self.betas[j][k])
+                    bn.running_mean.copy_(getattr(self, f"running_mean_{i}")[k])
+                    bn.running_var.copy_(getattr(self, f"running_var_{i}")[k])
+            net.head.weight.copy_(self.head_weight[k])
+            net.head.bias.copy_(self.head_bias[k])
+
+
+class StackedRuns:
+    """K target networks of one configuration trained as one :class:`StackedTargetNet`.
+
+    Same interface and, to float rounding, the same models as :class:`SequentialRuns`: each
+    model keeps its own batch order (``seeds``), dropout random state, loss (its own class
+    weights) and optimiser state; a model whose epoch has fewer batches idles for the rest.
+    """
+
+    def __init__(self, nets: Sequence[TargetNet], loss_fns: Sequence, xs: Sequence[torch.Tensor],
+                 ys: Sequence[torch.Tensor], cfg: TrainingConfig, seeds: Sequence[int],
+                 rng_states: Sequence[torch.Tensor]):
+        if any(getattr(n, "frozen_layers", 0) for n in nets):
+            raise ValueError("stacked training does not support frozen layers; use SequentialRuns")
+        self.nets = list(nets)
+        self.net = StackedTargetNet(nets)
+        self.loss_fns, self.xs, self.ys, self.cfg = list(loss_fns), list(xs), list(ys), cfg
+        self.gens = [torch.Generator().manual_seed(s) for s in seeds]
+        self.states = [s.clone() for s in rng_states]
+        fused = cfg.fast and cfg.optimizer.lower() in FUSED_OPTIMIZERS  # as FastStep, so as SequentialRuns
+        self.optimizer = BlockedOptimizer(self.net.parameters(), cfg, groups=len(nets), fused=fused)
+
+    def epoch(self) -> list[float]:
+        self.net.train()
+        k_models = len(self.nets)
+        batches = [_batches(len(x), self.cfg.batch_size, g) for x, g in zip(self.xs, self.gens)]
+        totals, counts = [0.0] * k_models, [0] * k_models
+        for s in range(max(len(b) for b in batches)):
+            idx = [b[s] if s < len(b) else None for b in batches]
+            active = [i is not None for i in idx]
+            self.optimizer.zero_grad()
+            outs = self.net([None if i is None else x[i] for x, i in zip(self.xs, idx)], self.states)
+            losses = [None if i is None else lf(o, y[i]) for lf, o, y, i in zip(self.loss_fns, outs, self.ys, idx)]
+            sum(l for l in losses if l is not None).backward()
+            self.optimizer.step(active)
+            for k, (l, i) in enumerate(zip(losses, idx)):
+                if l is not None:
+                    totals[k] += float(l.detach()) * len(i)
+                    counts[k] += len(i)
+        return [t / max(c, 1) for t, c in zip(totals, counts)]
+
+    @torch.no_grad()
+    def outputs(self, xs: Sequence[torch.Tensor]) -> list[np.ndarray]:
+        self.net.eval()
+        return [o.double().numpy() for o in self.net(list(xs))]
+
+    def unstack(self) -> list[TargetNet]:
+        """The K trained networks (their parameters overwritten with the stacked ones)."""
+        self.net.unstack(self.nets)
+        return self.nets
+
+
+def lockstep_runs(nets: Sequence[TargetNet], loss_fns: Sequence, xs: Sequence[torch.Tensor],
+                  ys: Sequence[torch.Tensor], cfg: TrainingConfig, seeds: Sequence[int],
+                  rng_states: Sequence[torch.Tensor], *, stacked: bool | None = None
+                  ) -> SequentialRuns | StackedRuns:
+    """Train K networks of one configuration in lockstep: :class:`StackedRuns` when ``stacked``
+    (default: on a GPU, or with :data:`STACK_ON_CPU`, and no frozen layers), else
+    :class:`SequentialRuns`."""
+    if stacked is None:
+        on_gpu = next(nets[0].parameters()).device.type != "cpu"
+        frozen = any(getattr(n, "frozen_layers", 0) for n in nets)
+        stacked = len(nets) > 1 and not frozen and (on_gpu or STACK_ON_CPU)
+    runs = StackedRuns if stacked else SequentialRuns
+    return runs(nets, loss_fns, xs, ys, cfg, seeds, rng_states)
 
 
 def _train_loop(model: nn.Module, loss_fn, x_tr: torch.Tensor, y_tr: torch.Tensor, cfg: TrainingConfig, seed: int,

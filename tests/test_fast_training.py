@@ -1,0 +1,147 @@
+"""The fast training step and stacked fold training give the plain loop's / sequential training's numbers."""
+
+import copy
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from radiogenomics import baselines, nets, selection, training
+
+from test_training import program_cohort
+
+OPTIMIZERS = ["adam", "adamw", "sgd", "adadelta"]
+
+
+def _bce(out, y):
+    return nn.functional.binary_cross_entropy_with_logits(out[:, 0], y)
+
+
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+def test_fast_step_follows_the_plain_torch_loop(optimizer):
+    """Same weights, batches and dropout masks: the loss trajectories and final weights agree. The
+    block size (96) splits every layer into many optimiser blocks, one not a multiple of 96."""
+    torch.manual_seed(0)
+    net = nets.TargetNet(300, [64, 32, 16], 1, dropout=0.3)
+    fast_net = copy.deepcopy(net)
+    cfg = training.TrainingConfig(optimizer=optimizer, lr=1.0 if optimizer == "adadelta" else 1e-2,
+                                  weight_decay=0.0 if optimizer == "adam" else 1e-3)
+    plain = training.PlainStep(net, _bce, cfg)
+    fast = training.FastStep(fast_net, _bce, cfg, block=96)
+    net.train()
+    fast_net.train()
+    gen = torch.Generator().manual_seed(1)
+    x = torch.randn(50, 300, generator=gen)
+    y = (torch.rand(50, generator=gen) > 0.5).float()
+    l_plain, l_fast = [], []
+    for i in range(40):
+        idx = torch.arange(10) + 10 * (i % 5)
+        torch.manual_seed(i)
+        l_plain.append(float(plain(x[idx], y[idx])))
+        torch.manual_seed(i)
+        l_fast.append(float(fast(x[idx], y[idx])))
+    assert l_plain[-1] < l_plain[0]  # it trained
+    np.testing.assert_allclose(l_fast, l_plain, rtol=1e-5, atol=1e-6)
+    if optimizer in training.FUSED_OPTIMIZERS:
+        # torch's fused Adam/SGD kernels round differently; Adam's update of a weight whose gradient is
+        # ~0 is ~lr whatever its sign, so compare what the network computes, not each weight
+        net.eval()
+        fast_net.eval()
+        with torch.no_grad():
+            torch.testing.assert_close(fast_net(x), net(x), rtol=1e-3, atol=1e-3)
+    else:  # the same torch optimiser, in blocks: the same weights
+        for (name, a), b in zip(net.state_dict().items(), fast_net.state_dict().values()):
+            torch.testing.assert_close(b, a, rtol=1e-5, atol=1e-6, msg=name)
+    # the fast step's first-layer gradient lives in place: the same tensor every step
+    g = fast_net.encoder[0][0].weight.grad
+    fast(x[:10], y[:10])
+    assert fast_net.encoder[0][0].weight.grad is g
+
+
+def test_fast_and_plain_fit_network_agree_with_frozen_layers():
+    expr, _, m, _ = program_cohort(n=80, g=60)
+    arch = {"hidden": [16, 8], "activation": "tanh", "dropout": 0.2}
+    ae, _, _ = training.train_autoencoder(expr, arch, training.TrainingConfig(max_epochs=2, log_every=0), seed=1)
+    out = {}
+    for fast in (False, True):
+        cfg = training.TrainingConfig(max_epochs=6, log_every=0, freeze_layers=1, fast=fast)
+        model = training.fit_network(expr, m, "multiclass", list("abcd"), arch, cfg, seed=3, encoder=ae.encoder)
+        out[fast] = (model.outputs(model.scaled(expr)), [h["train_loss"] for h in model.info["history"]])
+        assert torch.equal(model.network.encoder[0][0].weight, ae.encoder[0][0].weight)  # frozen
+    np.testing.assert_allclose(out[True][1], out[False][1], rtol=1e-5)
+    np.testing.assert_allclose(out[True][0], out[False][0], rtol=1e-4, atol=1e-5)
+
+
+def _runs(kind, y, classes, optimizer, n_folds=3):
+    expr = _runs.expr
+    config = selection.full_config({"hidden": [32, 16, 8], "transfer": False, "optimizer": optimizer,
+                                    "lr": {"adadelta": 1.0, "sgd": 1e-2}.get(optimizer, 1e-3), "dropout": 0.3,
+                                    "weight_decay": 0.0 if optimizer == "adam" else 1e-3, "batch_size": 16})
+    arch, cfg = selection.architecture(config), selection.training_config(config)
+    splits = baselines.inner_fold_indices(y, kind, n_folds, 7)
+    built = {}
+    for mode in ("sequential", "stacked"):
+        nets_, lfs, xs, ts, seeds, states, xv = [], [], [], [], [], [], []
+        for k, (tr, va) in enumerate(splits):
+            training.set_seed(100 + k)
+            prep = training.prepare_network(expr, y.iloc[tr], kind, classes, arch, cfg)
+            states.append(torch.get_rng_state())
+            nets_.append(prep.network)
+            lfs.append(prep.loss_fn)
+            xs.append(torch.as_tensor(prep.scaler.transform(expr.loc[y.index[tr]].to_numpy())))
+            ts.append(training.y_tensor(prep.y_fit.loc[y.index[tr]].to_numpy(), kind))
+            seeds.append(100 + k)
+            xv.append(torch.as_tensor(prep.scaler.transform(expr.loc[y.index[va]].to_numpy())))
+        runs = training.lockstep_runs(nets_, lfs, xs, ts, cfg, seeds, states, stacked=mode == "stacked")
+        built[mode] = (runs, xv)
+    return built
+
+
+@pytest.mark.parametrize("kind,optimizer", [("binary", "adam"), ("binary", "adadelta"), ("binary", "sgd"),
+                                            ("multiclass", "adamw"), ("continuous", "adam")])
+def test_stacked_folds_equal_sequential_folds(kind, optimizer):
+    """Folds of unequal size (different batch counts and a short last batch), own class weights,
+    own dropout states: per model, the stacked network's losses and outputs are the sequential ones."""
+    expr, b, m, c = program_cohort(n=100, g=80)
+    _runs.expr = expr
+    y, classes = {"binary": (b, ["n", "p"]), "multiclass": (m, list("abcd")), "continuous": (c, [])}[kind]
+    if kind == "continuous":
+        y = (y - y.mean()) / y.std()
+    built = _runs(kind, y, classes, optimizer)
+    (seq, xv), (stk, _) = built["sequential"], built["stacked"]
+    assert isinstance(seq, training.SequentialRuns) and isinstance(stk, training.StackedRuns)
+    sizes = {len(x) for x in stk.xs}
+    assert len(sizes) > 1  # unequal folds
+    # BatchNorm over padded batches rounds differently from nn.BatchNorm1d; Adam turns a rounding
+    # difference in a ~0 gradient into a ~lr step, so its outputs drift by up to ~lr x steps
+    out_atol = 3e-2 if optimizer in ("adam", "adamw") else 2e-4
+    for epoch in range(6):
+        l_seq, l_stk = seq.epoch(), stk.epoch()
+        np.testing.assert_allclose(l_stk, l_seq, rtol=5e-3 if out_atol > 1e-3 else 2e-4, atol=1e-5,
+                                   err_msg=f"epoch {epoch + 1}")
+        for a, s in zip(seq.outputs(xv), stk.outputs(xv)):
+            np.testing.assert_allclose(s, a, rtol=2e-3, atol=out_atol)
+    # unstacking gives the trained networks themselves
+    for net, o in zip(stk.unstack(), stk.outputs(xv)):
+        net.eval()
+        with torch.no_grad():
+            np.testing.assert_allclose(net(xv[stk.nets.index(net)]).double().numpy(), o, rtol=1e-5, atol=1e-6)
+
+
+def test_inner_curve_is_the_same_stacked_or_sequential():
+    expr, b, _, _ = program_cohort(n=90, g=60)
+    config = selection.full_config({"hidden": [16, 8], "transfer": False, "max_epochs": 5, "patience": 5,
+                                    "optimizer": "adadelta", "lr": 1.0})
+    splits = baselines.inner_fold_indices(b, "binary", 3, 3)
+    seq = selection._inner_curve(expr, b, "binary", ["n", "p"], config, splits, None, 3, stacked=False)
+    stk = selection._inner_curve(expr, b, "binary", ["n", "p"], config, splits, None, 3, stacked=True)
+    auto = selection._inner_curve(expr, b, "binary", ["n", "p"], config, splits, None, 3)
+    assert seq.shape == (5, 3)
+    np.testing.assert_allclose(stk, seq, atol=0.02)  # AUCs on ~30 patients: one swapped pair at most
+    np.testing.assert_array_equal(auto, seq)  # on a CPU the folds are trained one after another by default
+
+
+def test_blocked_optimizer_checks_the_model_dimension():
+    with pytest.raises(ValueError, match="leading model dimension"):
+        training.BlockedOptimizer([nn.Parameter(torch.zeros(4, 3))], training.TrainingConfig(), groups=3)
