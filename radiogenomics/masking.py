@@ -26,6 +26,7 @@ single gene is every gene, computed exactly).
 
 from __future__ import annotations
 
+import copy
 import logging
 from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
@@ -673,7 +674,8 @@ def _gene_indices(model: FittedModel, gene_sets: Mapping[str, Sequence[str]],
 def gene_masking(model: FittedModel | Mapping[int, FittedModel], expression: pd.DataFrame, y_true: pd.Series,
                  gene_sets: Mapping[str, Sequence[str]], *, folds: pd.DataFrame | None = None, n_random: int = 100,
                  seed: int = 0, collection: str = "gene sets",
-                 memory_bytes: int = DEFAULT_MEMORY_BYTES) -> pd.DataFrame:
+                 memory_bytes: int = DEFAULT_MEMORY_BYTES,
+                 device: str | torch.device | None = None) -> pd.DataFrame:
     """Score the network with only each gene set kept, against random sets of the same size.
 
     Two modes. With one ``model`` and ``folds=None`` the model predicts every joined patient
@@ -698,6 +700,8 @@ def gene_masking(model: FittedModel | Mapping[int, FittedModel], expression: pd.
     seed: seed of the random sets.
     collection: name of the collection for log lines and errors.
     memory_bytes: activation budget of one batch of masked forward passes (:class:`MaskingEngine`).
+    device: where the masked forward passes run (e.g. ``"cuda"``); None: where the network's
+        parameters are (the CPU for a loaded model). The models themselves are left where they are.
 
     Returns
     -------
@@ -723,7 +727,7 @@ def gene_masking(model: FittedModel | Mapping[int, FittedModel], expression: pd.
     randoms = random_gene_sets(len(ref.genes), sizes, n_random, rng)
     # One engine per model (BatchNorm folded once) for the observed sets and every random size.
     groups = [sets] + [randoms[size] for size in randoms]
-    pooled = _pooled_groups(parts, len(ids), groups, memory_bytes)
+    pooled = _pooled_groups(parts, len(ids), groups, memory_bytes, device=device, label=collection)
     observed = pooled[0]
     metrics = [evaluation.score(tt, y, out, ref.classes) for out in observed]
     prim = np.array([m[primary] for m in metrics])
@@ -795,25 +799,45 @@ def _pooled(parts: Sequence[tuple[FittedModel, np.ndarray, np.ndarray]], n: int,
     return out
 
 
+def _engine_network(network: nn.Module, device: str | torch.device | None) -> nn.Module:
+    """The network itself, or a copy on ``device`` when that is another device (the model stays put)."""
+    if device is None:
+        return network
+    device = torch.device(device)
+    try:
+        current = next(network.parameters()).device
+    except StopIteration:
+        return network
+    return network if current == device else copy.deepcopy(network).to(device)
+
+
 def _pooled_groups(parts: Sequence[tuple[FittedModel, np.ndarray, np.ndarray]], n: int,
-                   groups: Sequence[Sequence[np.ndarray]], memory_bytes: int) -> list[np.ndarray]:
+                   groups: Sequence[Sequence[np.ndarray]], memory_bytes: int,
+                   device: str | torch.device | None = None, label: str = "") -> list[np.ndarray]:
     """Masked outputs (float64, on the target's scale) of each group of column-index sets, pooled over
-    the parts in patient order; one :class:`MaskingEngine` per part, dropped after its part."""
+    the parts in patient order; one :class:`MaskingEngine` per part, dropped after its part. Logs
+    progress (sets done / total) at INFO."""
     out: list[np.ndarray | None] = [None] * len(groups)
-    for model, x, pos in parts:
-        engine = MaskingEngine(model.network, memory_bytes=memory_bytes)
+    total = len(parts) * sum(len(g) for g in groups)
+    done = 0
+    for p, (model, x, pos) in enumerate(parts, 1):
+        engine = MaskingEngine(_engine_network(model.network, device), memory_bytes=memory_bytes)
         for k, group in enumerate(groups):
             res = model.unscale_outputs(engine.outputs(x, group).astype(np.float64))
             if out[k] is None:
                 out[k] = np.empty((res.shape[0], n, res.shape[2]), dtype=np.float64)
             out[k][:, pos, :] = res
+            done += len(group)
+        log.info("%s: model %d/%d on %s, %d/%d masked sets done", label or "masking", p, len(parts),
+                 engine.device, done, total)
         del engine
     return out
 
 
 def single_gene_masking(model: FittedModel | Mapping[int, FittedModel], expression: pd.DataFrame,
                         y_true: pd.Series, *, folds: pd.DataFrame | None = None, p_values: bool = False,
-                        memory_bytes: int = DEFAULT_MEMORY_BYTES) -> pd.DataFrame:
+                        per_class: bool = False, memory_bytes: int = DEFAULT_MEMORY_BYTES,
+                        device: str | torch.device | None = None) -> pd.DataFrame:
     """Score the network with only one gene kept, for every gene of the model.
 
     The collection is every model gene as a set of one. The first layer of a single-gene input is
@@ -827,14 +851,18 @@ def single_gene_masking(model: FittedModel | Mapping[int, FittedModel], expressi
     and SD of the primary metric over all genes. With ``p_values`` the empirical p of each gene is
     (1 + #other genes scoring at least as well) / n_genes with a Benjamini-Hochberg ``fdr``; these
     are rank quantiles (no single gene can beat thousands of others at FDR 0.05), so by default
-    they are left out (NaN).
+    they are left out (NaN). With ``per_class`` (multiclass models only; ignored otherwise) one
+    column ``auc_<class>`` per class is added: the one-vs-rest ROC AUC of that class's softmax
+    probability with only the gene kept (what ranks genes for one subtype; the primary metric is
+    their mean over classes).
+    ``device`` is where the masked forward passes run, as in :func:`gene_masking`.
 
     Returns
     -------
     The columns of :func:`gene_masking` (``set`` = the gene symbol, ``n_genes`` = 1, the primary
     and secondary metric, ``null_mean``, ``null_sd``, ``p_empirical``, ``fdr``, ``rank``), one row
     per gene sorted by rank, and the same ``attrs`` (``n_random`` = the number of other genes
-    when ``p_values``, else 0).
+    when ``p_values``, else 0; ``class_columns``: class -> its ``auc_<class>`` column).
     """
     parts, ids, y, ref = _masking_parts(model, expression, y_true, folds)
     tt = ref.target_type
@@ -842,8 +870,11 @@ def single_gene_masking(model: FittedModel | Mapping[int, FittedModel], expressi
     full = evaluation.score(tt, y, _pooled(parts, len(ids), lambda m, x: m.outputs(x)[None])[0], ref.classes)
 
     def fn(m: FittedModel, x: np.ndarray) -> np.ndarray:
-        engine = MaskingEngine(m.network, memory_bytes=memory_bytes)
-        return m.unscale_outputs(engine.single_gene_outputs(x).astype(np.float64))
+        engine = MaskingEngine(_engine_network(m.network, device), memory_bytes=memory_bytes)
+        res = m.unscale_outputs(engine.single_gene_outputs(x).astype(np.float64))
+        log.info("single-gene masking: %d genes x %d patients of one model done on %s", res.shape[0], res.shape[1],
+                 engine.device)
+        return res
 
     outputs = _pooled(parts, len(ids), fn)
     prim = _primary_rows(tt, y, outputs)
@@ -864,11 +895,19 @@ def single_gene_masking(model: FittedModel | Mapping[int, FittedModel], expressi
     df = pd.DataFrame({"set": list(ref.genes), "n_genes": np.ones(n_genes, dtype=int), primary: prim,
                        secondary: sec, "null_mean": null_mean, "null_sd": null_sd, "p_empirical": p_emp,
                        "fdr": benjamini_hochberg(p_emp)})
+    class_columns: dict[str, str] = {}
+    if per_class and tt == "multiclass":
+        k, n, c = outputs.shape
+        prob = evaluation.softmax(outputs.reshape(k * n, c)).reshape(k, n, c)
+        for j, cls in enumerate(ref.classes):
+            class_columns[str(cls)] = f"auc_{cls}"
+            df[f"auc_{cls}"] = _roc_auc_rows((y.astype(int) == j).astype(int), prob[:, :, j])
     df = df.assign(_key=-df[primary]).sort_values(["_key", "set"], na_position="last", kind="stable")
     df = df.drop(columns="_key").reset_index(drop=True)
     df["rank"] = np.arange(1, len(df) + 1)
     df.attrs.update(full_score=full, target_type=tt, primary_metric=primary, secondary_metric=secondary,
-                    n_patients=int(len(ids)), n_random=int(finite.sum() - 1) if p_values else 0, mode=mode)
+                    n_patients=int(len(ids)), n_random=int(finite.sum() - 1) if p_values else 0, mode=mode,
+                    class_columns=class_columns)
     return df
 
 

@@ -14,6 +14,7 @@ runs a forward and a backward pass per class.
 
 from __future__ import annotations
 
+import copy
 import logging
 from typing import Callable, Sequence
 
@@ -120,7 +121,8 @@ class Saliency:
             return torch.stack(rows)
 
 
-def saliency_table(model: FittedModel, expression: pd.DataFrame, *, abs: bool = True) -> pd.DataFrame:
+def saliency_table(model: FittedModel, expression: pd.DataFrame, *, abs: bool = True,
+                   device: str | torch.device | None = None) -> pd.DataFrame:
     """Saliency of every patient for every model gene, as float32 (gradient w.r.t. the *scaled* gene).
 
     binary / continuous: rows = patients (index named ``patient``), columns = the model's genes
@@ -130,15 +132,21 @@ def saliency_table(model: FittedModel, expression: pd.DataFrame, *, abs: bool = 
     multiclass: one block per class, in the order of ``model.classes``; rows are a MultiIndex
     (``patient``, ``class``) and the block of class ``k`` holds the gradient of class ``k``'s
     own logit (not of class 0 for every class).
+    ``device`` (e.g. ``"cuda"``): where the forward and backward passes run (a copy of the network is
+    moved there; the model stays put); None: the CPU.
     """
-    x = torch.as_tensor(model.scaled(expression), dtype=torch.float32)
+    network = model.network
+    if device is not None and torch.device(device).type != "cpu":
+        network = copy.deepcopy(network).to(device)
+    x = torch.as_tensor(model.scaled(expression), dtype=torch.float32, device=device)
     patients = pd.Index(expression.index, name="patient")
     columns = pd.Index(list(model.genes), name="gene")
-    sal = Saliency(model.network)
+    sal = Saliency(network)
     if model.target_type != "multiclass":
-        values = sal.attribute(x, target=0, abs=abs).numpy().astype(np.float32, copy=False)
+        values = sal.attribute(x, target=0, abs=abs).cpu().numpy().astype(np.float32, copy=False)
         return pd.DataFrame(values, index=patients, columns=columns)
-    blocks = list(sal.attribute_targets(x, range(len(model.classes)), abs=abs).numpy().astype(np.float32, copy=False))
+    grads = sal.attribute_targets(x, range(len(model.classes)), abs=abs).cpu()
+    blocks = list(grads.numpy().astype(np.float32, copy=False))
     index = pd.MultiIndex.from_arrays(
         [np.tile(patients.to_numpy(dtype=object), len(model.classes)),
          np.repeat(np.asarray(model.classes, dtype=object), len(patients))],

@@ -264,7 +264,7 @@ def subtype_validation_summary(auc_table: pd.DataFrame) -> pd.DataFrame:
 
 
 def coverage_curve(single_gene_table: pd.DataFrame, reference_genes: Iterable[str],
-                   max_n: int | None = None) -> pd.DataFrame:
+                   max_n: int | None = None, *, score: str | None = None) -> pd.DataFrame:
     """Reference genes among the top N genes of single-gene masking, for N = 1..max_n.
 
     Parameters
@@ -273,6 +273,7 @@ def coverage_curve(single_gene_table: pd.DataFrame, reference_genes: Iterable[st
         rank the table's order is used).
     reference_genes: e.g. the 840 ClaNC genes; only those among the table's genes count.
     max_n: the largest N (default: all genes of the table).
+    score: rank by this column instead (descending; ties by gene name), e.g. ``auc_Proneural``.
 
     Returns
     -------
@@ -284,8 +285,15 @@ def coverage_curve(single_gene_table: pd.DataFrame, reference_genes: Iterable[st
     """
     if "set" not in single_gene_table.columns:
         raise ValueError("the single-gene table lacks the column 'set' (the gene)")
-    table = single_gene_table.sort_values("rank", kind="stable") if "rank" in single_gene_table.columns \
-        else single_gene_table
+    if score is not None:
+        if score not in single_gene_table.columns:
+            raise ValueError(f"the single-gene table has no column {score!r}")
+        table = single_gene_table.assign(_key=-single_gene_table[score].astype(float), _gene=single_gene_table["set"].astype(str))
+        table = table.sort_values(["_key", "_gene"], kind="stable", na_position="last")
+    elif "rank" in single_gene_table.columns:
+        table = single_gene_table.sort_values("rank", kind="stable")
+    else:
+        table = single_gene_table
     genes = table["set"].astype(str).to_numpy()
     g = genes.size
     if g == 0:
@@ -295,6 +303,9 @@ def coverage_curve(single_gene_table: pd.DataFrame, reference_genes: Iterable[st
     r = int(hit.sum())
     if r == 0:
         raise ValueError("no reference gene is among the single-gene table's genes")
+    if r == g:
+        log.warning("coverage curve: all %d ranked genes are reference genes, so the coverage equals the random "
+                    "expectation at every N (nothing to learn from it; rank more genes than the reference)", g)
     max_n = g if max_n is None else max(1, min(int(max_n), g))
     n = np.arange(1, max_n + 1)
     found = np.cumsum(hit)[:max_n]
@@ -302,3 +313,39 @@ def coverage_curve(single_gene_table: pd.DataFrame, reference_genes: Iterable[st
                         "expected_share_of_reference": n / g, "expected_share_of_top": np.full(max_n, r / g)})
     out.attrs.update(n_genes=int(g), n_reference=r)
     return out
+
+
+def class_coverage_curves(single_gene_table: pd.DataFrame, class_sets: Mapping[str, Iterable[str]],
+                          max_n: int | None = None) -> pd.DataFrame:
+    """Per class: the coverage of the class's own gene set by the genes ranked for that class.
+
+    ``single_gene_table`` is ``masking.single_gene_masking(..., per_class=True)`` of a multiclass
+    network (columns ``auc_<class>``: the one-vs-rest AUC of the class with only the gene kept).
+    For each class of ``class_sets`` with such a column, the genes are ranked by it and
+    :func:`coverage_curve` counts the class's own set among the top N. Informative even when the
+    genes are exactly the union of the sets (the Verhaak table's 840 ClaNC genes), where the
+    pooled :func:`coverage_curve` is not. Returns the columns of :func:`coverage_curve` and
+    ``class`` (first), one block per class; classes without a column or a gene are skipped with a
+    warning.
+    """
+    parts = []
+    for cls, genes in class_sets.items():
+        column = f"auc_{cls}"
+        if column not in single_gene_table.columns:
+            log.warning("class coverage: the single-gene table has no column %s; class %s skipped", column, cls)
+            continue
+        try:
+            curve = coverage_curve(single_gene_table, genes, max_n, score=column)
+        except ValueError as err:
+            log.warning("class coverage: class %s skipped (%s)", cls, err)
+            continue
+        parts.append(curve.assign(reference_size=curve.attrs["n_reference"]).assign(**{"class": str(cls)}))
+    if not parts:
+        raise ValueError("no class has both an auc_<class> column and a gene set among the table's genes")
+    out = pd.concat(parts, ignore_index=True)
+    return out[["class"] + [c for c in out.columns if c != "class"]]
+
+
+def coverage_at(curve: pd.DataFrame, points: Sequence[int]) -> pd.DataFrame:
+    """Rows of a coverage curve at the given N (those within the curve), for reports and logs."""
+    return curve[curve["n"].isin([int(n) for n in points])].reset_index(drop=True)

@@ -147,6 +147,46 @@ def test_single_gene_coverage_finds_the_subtype_genes():
     assert curve.loc[curve["n"] == 60, "share_of_reference"].item() == pytest.approx(1.0)
 
 
+
+def test_per_class_single_gene_auc_and_class_coverage():
+    model, expression, sets, subtypes = planted_subtypes(seed=6)
+    codes = subtypes.map({c: i for i, c in enumerate(CLASSES)})
+    table = single_gene_masking(model, expression, codes, per_class=True)
+    assert table.attrs["class_columns"] == {c: f"auc_{c}" for c in CLASSES}
+    np.testing.assert_allclose(table[[f"auc_{c}" for c in CLASSES]].mean(axis=1), table["auc_macro"], atol=1e-12)
+    # one gene, checked against sklearn on the softmax of the masked network
+    gene = sets["Neural"][0]
+    x = model.scaled(expression)
+    kept = np.zeros_like(x)
+    kept[:, model.genes.index(gene)] = x[:, model.genes.index(gene)]
+    prob = evaluation.softmax(model.outputs(kept).astype(np.float64))
+    expected = roc_auc_score((codes == 1).astype(int), prob[:, 1])
+    assert table.set_index("set").loc[gene, "auc_Neural"] == pytest.approx(expected, abs=1e-9)
+    assert "auc_Neural" not in single_gene_masking(model, expression, codes).columns
+
+    curves = validation.class_coverage_curves(table, {**sets, "Unknown": ["G000"]})
+    assert list(curves.columns[:1]) == ["class"] and sorted(curves["class"].unique()) == sorted(CLASSES)
+    for cls in CLASSES:
+        part = curves[curves["class"] == cls]
+        assert part["reference_size"].iloc[0] == 15
+        # ranked by its own class's AUC, a class's 15 genes lead (random order: 15/120 of the top 15); a
+        # gene of another class kept alone also moves this class's softmax, so one may slip in
+        assert part.loc[part["n"] == 15, "share_of_reference"].item() >= 0.8
+        assert part.loc[part["n"] == 15, "expected_share_of_reference"].item() == pytest.approx(15 / 120)
+    at = validation.coverage_at(curves[curves["class"] == "Neural"], [5, 15, 10_000])
+    assert at["n"].tolist() == [5, 15]
+    with pytest.raises(ValueError, match="no column"):
+        validation.coverage_curve(table, sets["Neural"], score="auc_Other")
+
+
+def test_coverage_of_a_reference_covering_every_gene_warns(caplog):
+    table = pd.DataFrame({"set": ["a", "b", "c"], "rank": [1, 2, 3]})
+    with caplog.at_level("WARNING"):
+        curve = validation.coverage_curve(table, ["a", "b", "c"])
+    np.testing.assert_allclose(curve["share_of_reference"], curve["expected_share_of_reference"])
+    assert "all 3 ranked genes are reference genes" in caplog.text
+
+
 def _texts(fig) -> str:
     parts = [fig._suptitle.get_text() if fig._suptitle is not None else ""]
     for ax in fig.axes:
@@ -201,6 +241,20 @@ def test_driver_recovery_with_correlation_gsea_and_figure(tmp_path):
     assert "Gene-set masking" in text and "Correlation GSEA (|NES|)" in text and "f5: P1" in text
     figures.plot_driver_recovery_methods(table, tmp_path / "recovery.png")
     assert (tmp_path / "recovery.png").read_bytes().startswith(PNG_MAGIC)
+
+
+def test_driver_recovery_with_masking_gsea():
+    truth = {"traits": {"f5": {"drivers": ["P1", "P3"], "rule": "and"}}}
+    masking = {"f5": pd.DataFrame({"set": ["P1", "P2", "P3"], "n_genes": 30, "auc": [0.9, 0.8, 0.6],
+                                   "ap": [0.9, 0.8, 0.6], "p_empirical": 0.01, "fdr": 0.03, "rank": [1, 2, 3]})}
+    gsea = {"f5": pd.DataFrame({"ranking": "ap", "set": ["P1", "P2", "P3"], "size": 30, "es": [0.2, 0.6, -0.7],
+                                "nes": [0.9, 2.1, -2.4], "p": 0.01, "fdr": [0.3, 0.01, 0.01]})}
+    ranks = recovery.masking_gsea_set_ranks(gsea["f5"])
+    # positive NES first: a strongly negative set is not a driver of the prediction
+    assert ranks.set_index("set")["masking_gsea_rank"].to_dict() == {"P2": 1, "P1": 2, "P3": 3}
+    table = recovery.driver_ranks(truth, masking, masking_gsea=gsea).set_index("driver")
+    assert table.loc["P1", "masking_gsea_rank"] == 2 and table.loc["P3", "masking_gsea_nes"] == -2.4
+    assert "correlation_rank" not in table.columns
 
 
 @pytest.mark.realdata

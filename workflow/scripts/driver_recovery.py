@@ -1,4 +1,5 @@
-"""Simulated cohort only: where each trait's planted driver programs rank in masking and saliency GSEA."""
+"""Simulated cohort only: where each trait's planted driver programs rank in gene-set masking, the
+saliency-GSEA summary, the GSEA of the gene-trait correlation and the GSEA of single-gene masking."""
 
 import _common
 
@@ -10,10 +11,16 @@ from radiogenomics import files, recovery  # noqa: E402
 
 inp, out, params = snakemake.input, snakemake.output, snakemake.params  # noqa: F821
 truth = files.read_json(inp.truth)
-masking = {t: pd.read_csv(p, sep="\t") for t, p in zip(params.targets, inp.masking)}
-enrich = {t: pd.read_csv(p, sep="\t") for t, p in zip(params.targets, inp.enrichment)}
-table = recovery.driver_ranks(truth, masking, enrich)
+
+
+def read(paths):
+    return {t: pd.read_csv(p, sep="\t") for t, p in zip(params.targets, paths)}
+
+
+table = recovery.driver_ranks(truth, read(inp.masking), read(inp.enrichment), correlation=read(inp.correlation),
+                              masking_gsea=read(inp.masking_gsea))
 for _, r in table.iterrows():
-    log.info("%s driver %s: masking rank %d of %d, saliency-GSEA rank %s", r["target"], r["driver"],
-             r["masking_rank"], r["n_sets"], r["enrichment_rank"])
+    log.info("%s driver %s (of %d sets): masking rank %s, saliency-GSEA rank %s, correlation-GSEA rank %s, "
+             "single-gene-masking GSEA rank %s", r["target"], r["driver"], r["n_sets"], r["masking_rank"],
+             r["enrichment_rank"], r["correlation_rank"], r["masking_gsea_rank"])
 files.write_table(table, out.table)

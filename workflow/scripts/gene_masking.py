@@ -25,7 +25,8 @@ else:
     target_type = model.target_type
 y = targets.target_vector(pd.read_parquet(inp.targets), wc.target, target_type)
 table = masking.gene_masking(model, expression, y, gene_sets, folds=folds, n_random=params.n_random,
-                             seed=params.seed, collection=wc.collection)
+                             seed=params.seed, collection=wc.collection,
+                             device=_common.device(snakemake, log))  # noqa: F821
 log.info("%s x %s (%s): %d sets masked; unmasked score %s; top sets %s", wc.target, wc.collection, params.mode,
          len(table), table.attrs.get("full_score"), table["set"].head(5).tolist())
 table.attrs = {}

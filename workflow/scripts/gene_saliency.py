@@ -13,6 +13,6 @@ inp, out, wc = snakemake.input, snakemake.output, snakemake.wildcards  # noqa: F
 model = FittedModel.load(inp.model)
 expression = pd.read_parquet(inp.expression)
 y = targets.target_vector(pd.read_parquet(inp.targets), wc.target, model.target_type)
-table = saliency.saliency_table(model, expression.loc[y.index])
+table = saliency.saliency_table(model, expression.loc[y.index], device=_common.device(snakemake, log))  # noqa: F821
 log.info("%s: saliency of %d rows x %d genes", wc.target, *table.shape)
 files.write_table(table, out.saliency, index=True)

@@ -1,0 +1,18 @@
+"""Subtype validation figures: per-patient class probabilities under each Verhaak-set mask (and a random
+set of the same size), grouped by true subtype; coverage of the ClaNC genes by single-gene masking."""
+
+import _common
+
+log = _common.start(snakemake, "figure_subtype_validation")  # noqa: F821
+
+import pandas as pd  # noqa: E402
+
+from radiogenomics import figures  # noqa: E402
+
+inp, out = snakemake.input, snakemake.output  # noqa: F821
+probs = pd.read_parquet(inp.probabilities)
+figures.plot_subtype_masking_heatmap(probs, out.heatmap, random_draw=0)
+coverage = pd.read_csv(inp.coverage, sep="\t")
+figures.plot_coverage_curve(coverage, out.coverage)
+log.info("subtype masking heatmap (%d patients) and coverage curves (%s) drawn", probs["patient"].nunique(),
+         ", ".join(map(str, pd.unique(coverage["class"]))))
