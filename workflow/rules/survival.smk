@@ -1,9 +1,18 @@
-# Stage 11: overall survival from the clinical table; Kaplan-Meier and log-rank per imaging trait.
+# Stage 11: survival. Endpoints (overall survival; progression-free survival when a new-tumour-event
+# table is given) from the clinical Biotab tables, with a per-patient problems table; Kaplan-Meier and
+# log-rank per imaging trait and subtype; Cox fits adjusted for the clinical covariates; radiogenomic
+# traits (trait network x gene set enriched in the patient's saliency) with BH across their tests;
+# stepwise AIC Cox; survival by network-predicted imaging traits in the patients without imaging.
+# Everything runs only with a clinical table (see has_input in common.smk).
+
+
+include: "survival_helpers.smk"
 
 
 rule survival_endpoint:
     input:
         clinical=rules.ingest_clinical.output.clinical,
+        follow_up=SURVIVAL_FOLLOW_UP,
     output:
         endpoint=f"{R}/survival/endpoint.tsv",
         problems=f"{R}/survival/endpoint_problems.tsv",
@@ -17,23 +26,51 @@ rule survival_endpoint:
         "../scripts/survival_endpoint.py"
 
 
+rule survival_pfs_endpoint:
+    input:
+        clinical=rules.ingest_clinical.output.clinical,
+        new_tumor_event=SURVIVAL_EXTRA_INPUTS["new_tumor_event"],
+        follow_up=SURVIVAL_FOLLOW_UP,
+    output:
+        endpoint=f"{R}/survival/pfs_endpoint.tsv",
+        problems=f"{R}/survival/pfs_endpoint_problems.tsv",
+    log:
+        f"{R}/logs/survival_pfs_endpoint.log",
+    conda:
+        "../envs/plots.yaml"
+    resources:
+        **job_resources(),
+    script:
+        "../scripts/survival_pfs_endpoint.py"
+
+
 rule survival_by_trait:
     input:
         endpoint=rules.survival_endpoint.output.endpoint,
         targets=rules.build_targets.output.targets,
         meta=rules.build_targets.output.meta,
     output:
-        logrank=f"{R}/survival/logrank.tsv",
+        logrank=report(
+            f"{R}/survival/logrank.tsv",
+            caption="../report/logrank.rst",
+            category="4 Survival",
+            subcategory="Kaplan-Meier by trait",
+        ),
         km=f"{R}/survival/km_summary.tsv",
-        overview=f"{R}/figures/km_overview.png",
-    params:
-        groupings=survival_groupings(),
+        overview=report(
+            f"{R}/figures/km_overview.png",
+            caption="../report/km_overview.rst",
+            category="4 Survival",
+            subcategory="Kaplan-Meier by trait",
+        ),
     log:
         f"{R}/logs/survival_by_trait.log",
     conda:
         "../envs/plots.yaml"
     resources:
         **job_resources(),
+    params:
+        groupings=survival_groupings(),
     script:
         "../scripts/survival_by_trait.py"
 
@@ -44,7 +81,12 @@ rule km_figure:
         targets=rules.build_targets.output.targets,
         meta=rules.build_targets.output.meta,
     output:
-        figure=f"{R}/figures/km/{{target}}.png",
+        figure=report(
+            f"{R}/figures/km/{{target}}.png",
+            caption="../report/km_target.rst",
+            category="4 Survival",
+            subcategory="Kaplan-Meier by trait",
+        ),
     log:
         f"{R}/logs/km_figure/{{target}}.log",
     conda:
@@ -53,3 +95,209 @@ rule km_figure:
         **job_resources(),
     script:
         "../scripts/km_figure.py"
+
+
+rule survival_cox:
+    input:
+        endpoint=survival_endpoint_file,
+        targets=rules.build_targets.output.targets,
+        meta=rules.build_targets.output.meta,
+    output:
+        km=f"{R}/survival/{{endpoint}}/km_logrank.tsv",
+        cox=report(
+            f"{R}/survival/{{endpoint}}/cox.tsv",
+            caption="../report/survival_cox.rst",
+            category="4 Survival",
+            subcategory="Endpoint {endpoint}",
+        ),
+        covariates=f"{R}/survival/{{endpoint}}/covariates.tsv",
+    log:
+        f"{R}/logs/survival_cox/{{endpoint}}.log",
+    wildcard_constraints:
+        endpoint="os|pfs",
+    conda:
+        "../envs/plots.yaml"
+    resources:
+        **job_resources(),
+    params:
+        groupings=survival_groupings(),
+        survival=SURVIVAL_PARAMS,
+    script:
+        "../scripts/survival_cox.py"
+
+
+rule radiogenomic_traits:
+    input:
+        unpack(radiogenomic_enrichment_tables),
+        targets=rules.build_targets.output.targets,
+        meta=rules.build_targets.output.meta,
+    output:
+        traits=f"{R}/survival/radiogenomic_traits.tsv",
+    log:
+        f"{R}/logs/radiogenomic_traits.log",
+    conda:
+        "../envs/plots.yaml"
+    resources:
+        **job_resources(),
+    params:
+        networks=SURVIVAL_RG_NETWORKS,
+        collections=COLLECTIONS,
+        fdr=SURVIVAL["radiogenomic_fdr"],
+        min_patients=SURVIVAL["radiogenomic_min_patients"],
+    script:
+        "../scripts/survival_radiogenomic_traits.py"
+
+
+rule survival_radiogenomic:
+    input:
+        endpoint=survival_endpoint_file,
+        traits=rules.radiogenomic_traits.output.traits,
+    output:
+        tests=report(
+            f"{R}/survival/{{endpoint}}/radiogenomic_tests.tsv",
+            caption="../report/radiogenomic_tests.rst",
+            category="4 Survival",
+            subcategory="Endpoint {endpoint}",
+        ),
+    log:
+        f"{R}/logs/survival_radiogenomic/{{endpoint}}.log",
+    benchmark:
+        f"{R}/benchmarks/survival_radiogenomic/{{endpoint}}.tsv"
+    wildcard_constraints:
+        endpoint="os|pfs",
+    conda:
+        "../envs/plots.yaml"
+    resources:
+        **job_resources(),
+    params:
+        survival=SURVIVAL_PARAMS,
+    script:
+        "../scripts/survival_radiogenomic.py"
+
+
+rule survival_stepwise:
+    input:
+        endpoint=survival_endpoint_file,
+        targets=rules.build_targets.output.targets,
+        meta=rules.build_targets.output.meta,
+        traits=rules.radiogenomic_traits.output.traits,
+        tests=rules.survival_radiogenomic.output.tests,
+    output:
+        path=f"{R}/survival/{{endpoint}}/stepwise_path.tsv",
+        final=report(
+            f"{R}/survival/{{endpoint}}/stepwise_final.tsv",
+            caption="../report/stepwise_final.rst",
+            category="4 Survival",
+            subcategory="Endpoint {endpoint}",
+        ),
+    log:
+        f"{R}/logs/survival_stepwise/{{endpoint}}.log",
+    benchmark:
+        f"{R}/benchmarks/survival_stepwise/{{endpoint}}.tsv"
+    wildcard_constraints:
+        endpoint="os|pfs",
+    conda:
+        "../envs/plots.yaml"
+    resources:
+        **job_resources(),
+    params:
+        survival=SURVIVAL_PARAMS,
+        traits=SURVIVAL_STEPWISE_TRAITS,
+        direction=SURVIVAL["stepwise_direction"],
+        candidate_fdr=SURVIVAL["stepwise_candidate_fdr"],
+    script:
+        "../scripts/survival_stepwise.py"
+
+
+rule predict_traits:
+    input:
+        unpack(predicted_trait_models),
+        expression=rules.ingest_expression.output.expression,
+        cohorts=rules.build_targets.output.cohorts,
+    output:
+        predicted=f"{R}/survival/predicted_traits.tsv",
+    log:
+        f"{R}/logs/predict_traits.log",
+    conda:
+        "../envs/torch.yaml"
+    threads: torch_threads()
+    resources:
+        **job_resources(),
+    params:
+        traits=SURVIVAL_IMAGING_CATEGORICAL,
+    script:
+        "../scripts/survival_predict_traits.py"
+
+
+rule survival_predicted:
+    input:
+        endpoint=survival_endpoint_file,
+        predicted=rules.predict_traits.output.predicted,
+        targets=rules.build_targets.output.targets,
+        meta=rules.build_targets.output.meta,
+    output:
+        table=f"{R}/survival/{{endpoint}}/predicted_trait_survival.tsv",
+        cox=f"{R}/survival/{{endpoint}}/predicted_trait_cox.tsv",
+        figure=report(
+            f"{R}/figures/survival/{{endpoint}}_predicted_km.png",
+            caption="../report/survival_predicted_km.rst",
+            category="4 Survival",
+            subcategory="Endpoint {endpoint}",
+        ),
+    log:
+        f"{R}/logs/survival_predicted/{{endpoint}}.log",
+    wildcard_constraints:
+        endpoint="os|pfs",
+    conda:
+        "../envs/plots.yaml"
+    resources:
+        **job_resources(),
+    params:
+        traits=SURVIVAL_IMAGING_CATEGORICAL,
+        survival=SURVIVAL_PARAMS,
+        label=lambda wildcards: SURVIVAL_ENDPOINT_LABELS[wildcards.endpoint],
+    script:
+        "../scripts/survival_predicted.py"
+
+
+rule survival_figures:
+    input:
+        endpoint=survival_endpoint_file,
+        cox=rules.survival_cox.output.cox,
+        final=rules.survival_stepwise.output.final,
+        traits=rules.radiogenomic_traits.output.traits,
+        tests=rules.survival_radiogenomic.output.tests,
+    output:
+        forest_traits=report(
+            f"{R}/figures/survival/{{endpoint}}_forest_traits.png",
+            caption="../report/survival_forest_traits.rst",
+            category="4 Survival",
+            subcategory="Endpoint {endpoint}",
+        ),
+        forest_stepwise=report(
+            f"{R}/figures/survival/{{endpoint}}_forest_stepwise.png",
+            caption="../report/survival_forest_stepwise.rst",
+            category="4 Survival",
+            subcategory="Endpoint {endpoint}",
+        ),
+        radiogenomic_km=report(
+            f"{R}/figures/survival/{{endpoint}}_radiogenomic_km.png",
+            caption="../report/survival_radiogenomic_km.rst",
+            category="4 Survival",
+            subcategory="Endpoint {endpoint}",
+        ),
+    log:
+        f"{R}/logs/survival_figures/{{endpoint}}.log",
+    wildcard_constraints:
+        endpoint="os|pfs",
+    conda:
+        "../envs/plots.yaml"
+    resources:
+        **job_resources(),
+    params:
+        label=lambda wildcards: SURVIVAL_ENDPOINT_LABELS[wildcards.endpoint],
+        max_panels=SURVIVAL["max_panels"],
+        min_patients=SURVIVAL["radiogenomic_min_patients"],
+        fdr=SURVIVAL["radiogenomic_fdr"],
+    script:
+        "../scripts/survival_figures.py"

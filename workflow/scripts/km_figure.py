@@ -6,11 +6,11 @@ log = _common.start(snakemake, "km_figure")  # noqa: F821
 
 import pandas as pd  # noqa: E402
 
-from radiogenomics import figures, files, targets  # noqa: E402
+from radiogenomics import figures, files, survival, targets  # noqa: E402
 
 inp, out, wc = snakemake.input, snakemake.output, snakemake.wildcards  # noqa: F821
 meta = files.read_json(inp.meta)
-endpoint = pd.read_csv(inp.endpoint, sep="\t", index_col="patient")
+endpoint = survival.read_endpoint(inp.endpoint)
 groups = targets.class_labels(pd.read_parquet(inp.targets), meta, [wc.target])[wc.target]
 desc = meta[wc.target].get("description") or wc.target
 figures.plot_km(endpoint, groups, out.figure, title=f"{wc.target}: {desc}", group_order=meta[wc.target]["classes"])

@@ -9,7 +9,7 @@ import pandas as pd  # noqa: E402
 from radiogenomics import figures, files, survival, targets  # noqa: E402
 
 inp, out, params = snakemake.input, snakemake.output, snakemake.params  # noqa: F821
-endpoint = pd.read_csv(inp.endpoint, sep="\t", index_col="patient")
+endpoint = survival.read_endpoint(inp.endpoint)
 groups = targets.class_labels(pd.read_parquet(inp.targets), files.read_json(inp.meta), params.groupings)
 table = survival.logrank_table(endpoint, groups, list(params.groupings))
 km = pd.concat([survival.km_summary(endpoint, groups[c]).assign(target=c) for c in params.groupings], ignore_index=True)

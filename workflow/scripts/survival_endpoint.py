@@ -1,4 +1,5 @@
-"""Overall survival per patient from the clinical table; every excluded patient is listed with the reason."""
+"""Overall survival per patient from the clinical table (and the optional follow-up / drug / radiation Biotab
+tables); every excluded patient is listed with the reason."""
 
 import _common
 
@@ -8,9 +9,13 @@ import pandas as pd  # noqa: E402
 
 from radiogenomics import files, survival  # noqa: E402
 
-clinical = pd.read_parquet(snakemake.input.clinical)  # noqa: F821
-endpoint, problems = survival.overall_survival(clinical)
-log.info("overall survival: %d patients, %d events; %d patients excluded", len(endpoint), int(endpoint["event"].sum()),
-         len(problems))
-files.write_table(endpoint, snakemake.output.endpoint, index=True)  # noqa: F821
-files.write_table(problems, snakemake.output.problems)  # noqa: F821
+inp, out = snakemake.input, snakemake.output  # noqa: F821
+clinical = pd.read_parquet(inp.clinical)
+follow_up = [survival.read_biotab_records(p) for p in inp.follow_up]
+endpoint, problems = survival.overall_survival(clinical, follow_up=follow_up or None)
+log.info("overall survival: %d patients, %d events; %d patients excluded (listed in %s)", len(endpoint),
+         int(endpoint["event"].sum()), len(problems), out.problems)
+for reason, n in problems["problem"].str.split(":").str[0].value_counts().items():
+    log.warning("overall survival: %d patient(s) excluded: %s", n, reason)
+files.write_table(endpoint, out.endpoint, index=True)
+files.write_table(problems, out.problems)

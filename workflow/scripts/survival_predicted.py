@@ -1,0 +1,41 @@
+"""Survival by network-predicted imaging trait in the patients without imaging, beside the observed trait in the
+imaged patients: KM/log-rank table, covariate-adjusted Cox per predicted trait, and a KM grid labelled predicted."""
+
+import _common
+
+log = _common.start(snakemake, "survival_predicted")  # noqa: F821
+
+import pandas as pd  # noqa: E402
+
+from radiogenomics import figures, files, survival, targets  # noqa: E402
+
+inp, out, params, wc = snakemake.input, snakemake.output, snakemake.params, snakemake.wildcards  # noqa: F821
+endpoint = survival.read_endpoint(inp.endpoint)
+meta = files.read_json(inp.meta)
+predicted = pd.read_csv(inp.predicted, sep="\t", dtype={"patient": str, "trait": str, "predicted": str})
+observed = targets.class_labels(pd.read_parquet(inp.targets), meta, list(params.traits))
+observed.index = observed.index.map(str)
+parts, panels = [], {}
+for trait in params.traits:
+    classes = meta[trait]["classes"]
+    pred = predicted.loc[predicted["trait"] == trait].set_index("patient")["predicted"]
+    pred = pd.Series(pd.Categorical(pred, categories=classes), index=pred.index, name=trait)
+    obs = pd.Series(pd.Categorical(observed[trait], categories=classes), index=observed.index, name=trait)
+    parts.append(survival.predicted_trait_survival(endpoint, pred, observed=obs, grouping=trait))
+    panels[f"{trait} (predicted)"] = pred
+table = pd.concat(parts, ignore_index=True)
+files.write_table(table, out.table)
+covariates, _ = survival.cox_covariates(endpoint, params.survival["covariates"],
+                                        max_missing=params.survival["max_covariate_missing"])
+grid = pd.DataFrame(panels)
+grid.index.name = "patient"
+# One Cox model per predicted trait, with the covariates, on the patients without imaging only.
+cox = survival.adjusted_cox_table(endpoint, covariates, grid)
+cox = cox.loc[cox["model"] != "covariates"].reset_index(drop=True)  # that model is not on this cohort
+cox.insert(0, "label", "predicted")
+files.write_table(cox, out.cox)
+n = int(endpoint.index.intersection(predicted["patient"]).size)
+figures.plot_km_grid(endpoint, grid, list(grid.columns), out.figure,
+                     title=f"{params.label} by network-PREDICTED imaging trait (predicted, not observed): "
+                           f"{n} patients with expression and no imaging",
+                     ylabel=f"{params.label} probability")

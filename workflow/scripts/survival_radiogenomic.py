@@ -1,0 +1,27 @@
+"""Log-rank and covariate-adjusted Cox test of every radiogenomic trait (carriers vs the other assessed patients),
+with Benjamini-Hochberg FDR across all radiogenomic tests beside the raw p."""
+
+import _common
+
+log = _common.start(snakemake, "survival_radiogenomic")  # noqa: F821
+
+import pandas as pd  # noqa: E402
+
+from radiogenomics import files, survival  # noqa: E402
+
+inp, out, params, wc = snakemake.input, snakemake.output, snakemake.params, snakemake.wildcards  # noqa: F821
+endpoint = survival.read_endpoint(inp.endpoint)
+covariates, _ = survival.cox_covariates(endpoint, params.survival["covariates"],
+                                        max_missing=params.survival["max_covariate_missing"])
+traits = pd.read_csv(inp.traits, sep="\t", dtype={"patient": str}).set_index("patient")
+tests = survival.radiogenomic_tests(endpoint, traits, covariates)
+# network|collection:set -> collection and set
+tests.insert(tests.columns.get_loc("set"), "collection", tests["set"].map(lambda v: str(v).partition(":")[0]))
+tests["set"] = tests["set"].map(lambda v: str(v).partition(":")[2])
+if tests.empty:
+    log.warning("%s: no radiogenomic trait to test (see results/logs/radiogenomic_traits.log)", wc.endpoint)
+best = tests.sort_values("cox_p", kind="mergesort").head(5)
+for _, r in best.iterrows():
+    log.info("%s: %s HR %.3g (%.3g-%.3g), Cox p %.3g FDR %.3g; log-rank p %.3g FDR %.3g", wc.endpoint, r["trait"],
+             r["hr"], r["ci_low"], r["ci_high"], r["cox_p"], r["cox_fdr"], r["logrank_p"], r["logrank_fdr"])
+files.write_table(tests, out.tests)
