@@ -1158,6 +1158,49 @@ def read_target_table(path: PathLike, *, id_rule: IdRuleSpec = "identity", sep: 
     return frame
 
 
+def read_table_columns(path: PathLike, *, sep: str | None = None) -> list[str]:
+    """The column names of a plain one-row-per-patient table after its ID column (the header row only),
+    e.g. to declare one target per column of a target table before the workflow runs."""
+    path = _check_file(path)
+    with _Delimited(path, infer_separator(path, sep)) as table:
+        header = table.header
+    if len(header) < 2:
+        raise InputError(path, f"expected a header row with an ID column and at least one more column, found "
+                               f"{len(header)} field(s) {header!r}", row=1)
+    columns = header[1:]
+    for pos, name in enumerate(columns, start=2):
+        if not name:
+            raise InputError(path, "empty column name in the header row", row=1, column=f"column {pos}")
+    _check_unique_header(columns, path, row=1, what="column name", first_column=2)
+    return list(columns)
+
+
+def read_patient_list(path: PathLike, *, id_rule: IdRuleSpec = "identity", sep: str | None = None) -> list[str]:
+    """Read a list of patients (e.g. a declared held-out test split): a header row, then one patient (or
+    sample) ID per row in the first column, mapped by ``id_rule``; further columns are ignored.
+    A one-column file needs no separator (any suffix). Raises InputError for an ID the rule cannot map
+    or a patient listed twice (both rows named), or no ID at all."""
+    path = _check_file(path)
+    try:
+        delimiter = infer_separator(path, sep)
+    except InputError:
+        delimiter = "\t"
+    rule = make_id_rule(id_rule)
+    seen: dict[str, int] = {}
+    with _Delimited(path, delimiter) as table:
+        id_column = table.header[0] or "column 1"
+        for line, record in table.rows():
+            _, patient = _map_ids(rule, record[0], path, line, id_column)
+            if patient in seen:
+                raise InputError(path, f"patient {patient!r} is listed twice (rows {seen[patient]} and {line})",
+                                 row=line, column=id_column)
+            seen[patient] = line
+    if not seen:
+        raise InputError(path, "no patient ID after the header row")
+    log.info("%s: %d patients (ID rule %s)", path, len(seen), rule.describe())
+    return list(seen)
+
+
 def _event_code(raw: str) -> int | None:
     """1 / 0 for an event word or number, None for anything else."""
     text = raw.strip().lower()

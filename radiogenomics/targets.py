@@ -142,14 +142,21 @@ def continuous_specs(columns: Iterable[str], *, source: str = PLAIN_TARGET_SOURC
     return specs
 
 
-def resolve_specs(presets: list[str], definitions: list[Mapping[str, Any]] | None = None) -> list[TargetSpec]:
-    """Target specs from named presets plus explicit definitions (a definition replaces a preset target of the same name)."""
+def resolve_specs(presets: list[str], definitions: list[Mapping[str, Any]] | None = None,
+                  continuous_columns: Iterable[str] = (), *, continuous_missing: Iterable[str] = ()
+                  ) -> list[TargetSpec]:
+    """Target specs from named presets, explicit definitions (a definition replaces a preset target of the
+    same name) and ``continuous_columns`` of the plain target table (one continuous target each, see
+    :func:`continuous_specs`; a column that is also defined explicitly keeps its definition)."""
     by_name: dict[str, TargetSpec] = {}
     for p in presets:
         if p not in PRESETS:
             raise ValueError(f"unknown target preset {p!r}; known: {sorted(PRESETS)}")
         for d in PRESETS[p]:
             by_name[d["name"]] = spec_from_dict(d)
+    explicit = {str(d.get("name")) for d in definitions or []}
+    for spec in continuous_specs([c for c in continuous_columns if c not in explicit], missing=continuous_missing):
+        by_name[spec.name] = spec
     for d in definitions or []:
         spec = spec_from_dict(d)
         by_name[spec.name] = spec
@@ -172,7 +179,7 @@ def _examples(values: pd.Series, k: int = 5) -> str:
 
 
 def encode_target(spec: TargetSpec, table: pd.DataFrame, *, source_path: str | None = None,
-                  min_class_size: int = 2, scope: str = "") -> TargetColumn:
+                  min_class_size: int = 2, scope: str = "", require_classes: bool = True) -> TargetColumn:
     """Encode one target from its source table (index = patient).
 
     Raises InputError (naming the file, column and, where one, the patient)
@@ -182,7 +189,9 @@ def encode_target(spec: TargetSpec, table: pd.DataFrame, *, source_path: str | N
     a class that has no patients; a target left with one class; a class with
     fewer than ``min_class_size`` patients (e.g. fewer than the CV folds).
     ``scope`` (e.g. ``" among the patients with expression"``) is added to
-    the messages about counts.
+    the messages about counts. ``require_classes=False`` (a held-out test
+    cohort, scored but never trained on) skips the class-count checks: a class
+    absent from the test patients only leaves its metric undefined (logged).
     """
     if spec.column not in table.columns:
         raise InputError(source_path, f"target {spec.name!r} needs column {spec.column!r}; the table has {list(table.columns)}",
@@ -210,7 +219,7 @@ def encode_target(spec: TargetSpec, table: pd.DataFrame, *, source_path: str | N
         values = numeric.astype(float)
         meta.update(classes=[], n=int(len(values)), mean=float(values.mean()) if len(values) else None,
                     sd=float(values.std()) if len(values) > 1 else None)
-        if len(values) < min_class_size or values.nunique() < 2:
+        if require_classes and (len(values) < min_class_size or values.nunique() < 2):
             raise InputError(source_path, f"target {spec.name!r} has {len(values)} usable values with "
                              f"{values.nunique()} distinct; need at least {min_class_size} and 2 distinct", column=spec.column)
     else:
@@ -227,6 +236,14 @@ def encode_target(spec: TargetSpec, table: pd.DataFrame, *, source_path: str | N
         counts = {c: int((values == code[c]).sum()) for c in classes}
         present = [c for c, n in counts.items() if n > 0]
         found = _examples(keep) if len(keep) else "none"
+        if not require_classes:
+            absent = [c for c, n in counts.items() if n == 0]
+            if absent:
+                log.warning("target %s (%s): class(es) %s have no patients%s; their metrics are undefined",
+                            spec.name, source_path, absent, scope)
+            meta.update(classes=classes, positive=spec.positive, counts=counts, n=int(len(values)))
+            return TargetColumn(values=values.rename(spec.name), meta=meta,
+                                dropped={k: v for k, v in dropped.items() if v})
         if spec.type == "binary" and counts[spec.positive] == 0:
             raise InputError(source_path, f"target {spec.name!r}: the positive class {spec.positive!r} (values "
                              f"{list(spec.classes[spec.positive])}) is not present in the data{scope}, so the target is "
@@ -318,3 +335,56 @@ def class_labels(targets: pd.DataFrame, meta: Mapping[str, Any], columns: list[s
     df = pd.DataFrame(out, index=targets.index)
     df.index.name = targets.index.name
     return df
+
+
+def build_test_targets(specs: list[TargetSpec], sources: Mapping[str, pd.DataFrame], *, patients: pd.Index,
+                       train_meta: Mapping[str, Any], source_paths: Mapping[str, str] | None = None
+                       ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Encode the targets of a held-out test cohort with the training encoding (same class codes).
+
+    ``sources`` holds the test cohort's tables (e.g. its plain target table under ``targets``);
+    ``patients`` are its patients with expression; ``train_meta`` is the training targets' meta
+    (:func:`build_targets`), whose classes must match. A target whose source table or column the
+    test cohort lacks is not scored (a row in the report, logged), never an error; an unknown
+    category or a continuous target given as text is an error (as in training). Classes absent
+    from the test patients are allowed (their metrics are undefined).
+
+    Returns (test targets: patients x targets, NaN where missing; a report with one row per
+    target and reason: ``target``, ``reason``, ``n``).
+    """
+    source_paths = source_paths or {}
+    columns, report = [], []
+    for spec in specs:
+        meta = train_meta.get(spec.name)
+        if meta is None:
+            raise ValueError(f"target {spec.name!r} has no training meta; build the training targets first")
+        if spec.type in ("binary", "multiclass") and list(meta.get("classes") or []) != spec.class_names:
+            raise ValueError(f"target {spec.name!r}: classes {spec.class_names} differ from the training "
+                             f"encoding {meta.get('classes')}")
+        path = source_paths.get(spec.source)
+        if spec.source not in sources:
+            report.append({"target": spec.name, "reason": f"test cohort has no {spec.source} table; not scored",
+                           "n": 0})
+            log.warning("test cohort: target %s not scored (no %s table)", spec.name, spec.source)
+            continue
+        table = sources[spec.source]
+        if spec.column not in table.columns:
+            report.append({"target": spec.name, "reason": f"column {spec.column!r} not in {path}; not scored",
+                           "n": 0})
+            log.warning("test cohort: target %s not scored (column %r not in %s)", spec.name, spec.column, path)
+            continue
+        col = encode_target(spec, table, source_path=path, require_classes=False, scope=" in the test cohort")
+        dropped = dict(col.dropped)
+        no_expr = ~col.values.index.isin(patients)
+        if no_expr.any():
+            dropped["no expression data"] = int(no_expr.sum())
+        values = col.values[~no_expr]
+        for reason, n in dropped.items():
+            report.append({"target": spec.name, "reason": reason, "n": n})
+        report.append({"target": spec.name, "reason": "kept", "n": int(len(values))})
+        log.info("test cohort: target %s: %d patients; dropped %s", spec.name, len(values), dropped or "none")
+        columns.append(values)
+    index = pd.Index(sorted(set(patients)), name="patient")
+    frame = pd.concat(columns, axis=1).reindex(index) if columns else pd.DataFrame(index=index)
+    frame.index.name = "patient"
+    return frame, pd.DataFrame(report, columns=["target", "reason", "n"])

@@ -340,3 +340,155 @@ def test_survival_table_errors(tmp_path, rows, match, where):
 def test_survival_table_same_columns_rejected(tmp_path):
     with pytest.raises(ValueError, match="must be different"):
         parsers.read_survival_table(tmp_path / "x.tsv", time_column="t", event_column="t")
+
+
+# --------------------------------------------------------------------------- workflow helpers: header, patient list
+
+
+def test_read_table_columns_and_patient_list(tmp_path):
+    from radiogenomics import parsers as p
+
+    path = write(tmp_path, "t.csv", [["patient", "vol", "histology"], ["P1", "1", "NOS"]], sep=",")
+    assert p.read_table_columns(path) == ["vol", "histology"]
+    expect_error("duplicated column name|appears twice|twice", p.read_table_columns,
+                 write(tmp_path, "d.tsv", [["patient", "vol", "vol"], ["P1", "1", "2"]]))
+    listed = write(tmp_path, "test_patients.txt", [["patient"], ["TCGA-02-0003-01A"], ["TCGA-02-0004"]])
+    assert p.read_patient_list(listed, id_rule="tcga") == ["TCGA-02-0003", "TCGA-02-0004"]
+    twice = write(tmp_path, "twice.txt", [["patient"], ["P1"], ["P2"], ["P1"]])
+    msg = expect_error("listed twice", p.read_patient_list, twice)
+    assert "twice.txt" in msg and "rows 2 and 4" in msg
+    expect_error("no patient ID", p.read_patient_list, write(tmp_path, "empty.txt", [["patient"]]))
+
+
+# --------------------------------------------------------------------------- targets from the plain table, test cohort
+
+
+def _plain(**columns) -> pd.DataFrame:
+    n = len(next(iter(columns.values())))
+    return pd.DataFrame(columns, index=pd.Index([f"P{i:02d}" for i in range(n)], name="patient"), dtype=object)
+
+
+HISTOLOGY = {"name": "histology", "type": "multiclass", "source": "targets",
+             "classes": {"adeno": ["Adenocarcinoma"], "squamous": ["Squamous cell carcinoma"], "nos": ["NOS"]}}
+
+
+def test_resolve_specs_declares_continuous_columns_and_keeps_explicit_definitions():
+    from radiogenomics import targets
+
+    specs = targets.resolve_specs([], [HISTOLOGY], ["original_shape_F001", "histology", "original_glcm_F002"],
+                                  continuous_missing=["failed"])
+    by_name = {s.name: s for s in specs}
+    assert by_name["histology"].type == "multiclass"  # the explicit definition wins over 'all columns'
+    assert by_name["original_shape_F001"].type == "continuous"
+    assert by_name["original_shape_F001"].source == "targets" and "failed" in by_name["original_glcm_F002"].missing
+    assert len(specs) == 3
+
+
+def test_test_targets_use_the_training_codes_and_allow_absent_classes():
+    from radiogenomics import targets
+
+    specs = [targets.spec_from_dict(HISTOLOGY), targets.spec_from_dict({"name": "vol", "type": "continuous",
+                                                                        "source": "targets"}),
+             targets.spec_from_dict({"name": "f7", "type": "binary", "source": "vasari",
+                                     "classes": {"lo": ["Minimal"], "hi": ["More than 2/3"]}, "positive": "hi"})]
+    train = _plain(histology=["Adenocarcinoma", "NOS", "Squamous cell carcinoma"] * 4,
+                   vol=[str(v) for v in range(12)])
+    train_vasari = pd.DataFrame({"f7": ["Minimal", "More than 2/3"] * 6}, index=train.index)
+    _, meta, _ = targets.build_targets(specs, {"targets": train, "vasari": train_vasari}, patients=train.index,
+                                       min_class_size=2)
+    test = _plain(histology=["NOS", "NOS", "Adenocarcinoma", "NA"], vol=["1.5", "NA", "2", "3"])
+    test.index = pd.Index(["T1", "T2", "T3", "T4"], name="patient")
+    table, report = targets.build_test_targets(specs, {"targets": test}, patients=pd.Index(["T1", "T2", "T3"]),
+                                               train_meta=meta, source_paths={"targets": "test.tsv"})
+    # same codes as training (adeno 0, squamous 1, nos 2); the squamous class is absent: allowed
+    assert table["histology"].tolist() == [2, 2, 0]
+    assert table["vol"].tolist()[::2] == [1.5, 2.0] and np.isnan(table.loc["T2", "vol"])
+    assert "f7" not in table.columns  # the test cohort has no VASARI table: reported, not scored
+    reasons = {(r.target, r.reason): r.n for r in report.itertuples()}
+    assert ("histology", "no expression data") not in reasons and reasons[("histology", "missing (NA/empty)")] == 1
+    assert reasons[("vol", "no expression data")] == 1 and reasons[("histology", "kept")] == 3
+    assert any(t == "f7" and "not scored" in r for t, r in reasons)
+    # text in a continuous column and an unknown category are errors, as in training
+    bad = _plain(histology=["NOS", "Large cell"], vol=["1", "big"])
+    with pytest.raises(InputError, match="unknown category 'Large cell'"):
+        targets.build_test_targets(specs[:1], {"targets": bad}, patients=bad.index, train_meta=meta)
+    with pytest.raises(InputError, match="not a number"):
+        targets.build_test_targets(specs[1:2], {"targets": bad}, patients=bad.index, train_meta=meta)
+
+
+def test_overlapping_cohorts_and_missing_genes_are_errors():
+    from radiogenomics import heldout
+
+    heldout.check_disjoint(["P1", "P2"], ["T1"], train_source="train.tsv", test_source="test.tsv")
+    msg = expect_error("also in the training cohort", heldout.check_disjoint, ["P1", "P2", "P3"], ["P2", "P3", "T1"],
+                       train_source="train.tsv", test_source="test.tsv")
+    assert "test.tsv" in msg and "train.tsv" in msg and "2 patient(s)" in msg and "'P2'" in msg
+    expr = pd.DataFrame(np.ones((2, 3)), columns=["B", "A", "EXTRA"], index=["T1", "T2"])
+    assert list(heldout.align_genes(expr, ["A", "B"], source="t.tsv").columns) == ["A", "B"]
+    msg = expect_error("lacks 1 of the 3 genes", heldout.align_genes, expr, ["A", "B", "C"], source="t.tsv")
+    assert "'C'" in msg and "t.tsv" in msg
+
+
+def test_held_out_scores_per_type_with_bootstrap_intervals():
+    from radiogenomics import heldout
+
+    rng = np.random.default_rng(0)
+    n = 80
+    y = rng.normal(size=n)
+    good = y + rng.normal(scale=0.5, size=n)
+    pred = pd.concat([pd.DataFrame({"patient": [f"T{i}" for i in range(n)], "model": m, "y": y, "prediction": p})
+                      for m, p in (("network", good), ("ridge", rng.normal(size=n)))], ignore_index=True)
+    cv = pd.DataFrame({"target": "vol", "model": ["network"] * 3, "value": [0.5, 0.6, 0.7]})
+    s = heldout.score_predictions(pred, "vol", "continuous", [], n_boot=200, seed=1, cv_scores=cv).set_index("model")
+    assert s.loc["network", "metric"] == "r2" and s.loc["network", "r2"] == s.loc["network", "value"] > 0.5
+    assert s.loc["network", "ci_low"] < s.loc["network", "value"] < s.loc["network", "ci_high"]
+    assert s.loc["network", "cv_mean"] == pytest.approx(0.6) and s.loc["network", "cv_folds"] == 3
+    assert s.loc["ridge", "value"] < 0.1 and np.isnan(s.loc["ridge", "cv_mean"])
+    # multiclass: per-class AUCs, macro AUC and its interval
+    codes = rng.integers(0, 3, size=n)
+    logits = np.eye(3)[codes] * 2 + rng.normal(size=(n, 3))
+    mc = pd.DataFrame(logits, columns=["logit_a", "logit_b", "logit_c"])
+    mc.insert(0, "y", codes)
+    mc.insert(0, "model", "network")
+    mc.insert(0, "patient", [f"T{i}" for i in range(n)])
+    s = heldout.score_predictions(mc, "hist", "multiclass", ["a", "b", "c"], n_boot=100, seed=1).iloc[0]
+    assert s["metric"] == "auc_macro" and s["auc_macro"] > 0.8 and {"auc_a", "auc_b", "auc_c"} <= set(s.index)
+    assert s["ci_low"] <= s["value"] <= s["ci_high"]
+
+
+# --------------------------------------------------------------------------- multiclass masking per class
+
+
+def test_multiclass_masking_recovers_each_class_program_on_held_out_patients():
+    """A histology network trained on the simulated training cohort, masked on the held-out cohort: the
+    program planted for a class is the set that best keeps that class's one-vs-rest AUC."""
+    from radiogenomics import evaluation, masking, training
+    from radiogenomics.simulate import HISTOLOGY_CLASSES, SimulationParams, simulate_cohort
+
+    cohort = simulate_cohort(SimulationParams(n_patients=300, n_imaged=260, n_genes=1000, n_subtyped=50,
+                                              n_programs=8, histology=True, n_test_patients=200, seed=3))
+    classes = list(HISTOLOGY_CLASSES)
+    code = {c: i for i, c in enumerate(classes)}
+    y = cohort.plain_targets["histology"].dropna().map(code).astype(int).sort_index()
+    y_test = cohort.test_plain_targets["histology"].dropna().map(code).astype(int).sort_index()
+    cfg = training.TrainingConfig.from_dict({"lr": 0.005, "max_epochs": 60, "patience": 10, "batch_size": 32})
+    model = training.fit_network(cohort.expression, y, "multiclass", classes,
+                                 {"hidden": [32, 16], "activation": "tanh", "dropout": 0.1}, cfg, seed=5,
+                                 target="histology")
+    x = model.scaled(cohort.test_expression.loc[y_test.index])
+    full = evaluation.score("multiclass", y_test.to_numpy(), model.outputs(x), classes)
+    names = list(cohort.programs)
+    position = {g: i for i, g in enumerate(model.genes)}
+    sets = [np.array([position[g] for g in cohort.programs[p]]) for p in names]
+    masked = model.unscale_outputs(masking.masked_outputs(model.network, x, sets).astype(np.float64))
+    per_class = pd.DataFrame([evaluation.score("multiclass", y_test.to_numpy(), out, classes) for out in masked],
+                             index=names)
+    print(f"\nheld-out macro AUC {full['auc_macro']:.3f}; masking AUC per class (program rows):\n"
+          + per_class[[f"auc_{c}" for c in classes]].round(3).to_string())
+    assert full["auc_macro"] > 0.75
+    for cls, driver in HISTOLOGY_CLASSES.items():
+        if driver is None:
+            continue
+        column = per_class[f"auc_{cls}"]
+        assert column.idxmax() == driver, (cls, column.sort_values(ascending=False).head(3))
+        assert column[driver] > 0.75

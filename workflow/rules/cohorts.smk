@@ -4,24 +4,38 @@
 rule build_targets:
     input:
         unpack(target_sources),
+        unpack(test_cohort_inputs),
         expression=rules.ingest_expression.output.expression,
     output:
+        **TEST_TARGET_OUTPUTS,
         targets=f"{R}/cohorts/targets.parquet",
         meta=f"{R}/cohorts/targets.json",
-        drops=f"{R}/cohorts/target_drops.tsv",
+        drops=report(
+            f"{R}/cohorts/target_drops.tsv",
+            caption="../report/cohorts_target_drops.rst",
+            category="1 Cohorts",
+            subcategory="Targets",
+        ),
         cohorts=f"{R}/cohorts/cohorts.json",
-    params:
-        specs=[s.to_dict() for s in TARGET_SPECS],
-        folds=config["cv"]["folds"],
-        source_paths={"vasari": input_path("vasari"), "subtype": input_path("clanc")},
-        permute_labels=config["evaluation"]["permute_labels"],
-        seed=config["seed"],
     log:
         f"{R}/logs/build_targets.log",
     conda:
         "../envs/core.yaml"
     resources:
         **job_resources(),
+    params:
+        specs=[s.to_dict() for s in TARGET_SPECS],
+        folds=config["cv"]["folds"],
+        source_paths={
+            "vasari": input_path("vasari"),
+            "subtype": input_path("clanc"),
+            "targets": input_path("targets"),
+            "expression": input_path("expression"),
+        },
+        test_paths={"expression": test_input("expression"), "targets": test_input("targets")},
+        id_rule=ID_RULE,
+        permute_labels=config["evaluation"]["permute_labels"],
+        seed=config["seed"],
     script:
         "../scripts/build_targets.py"
 
@@ -32,14 +46,14 @@ rule make_splits:
         meta=rules.build_targets.output.meta,
     output:
         folds=f"{R}/splits/{{target}}.tsv",
-    params:
-        folds=config["cv"]["folds"],
-        seed=config["seed"],
     log:
         f"{R}/logs/make_splits/{{target}}.log",
     conda:
         "../envs/core.yaml"
     resources:
         **job_resources(),
+    params:
+        folds=config["cv"]["folds"],
+        seed=config["seed"],
     script:
         "../scripts/make_splits.py"

@@ -1,20 +1,25 @@
 # Stage 2: parse each raw table in its real format into tidy parquet/TSV files.
 
 
+include: "generic_helpers.smk"
+
+
 rule ingest_expression:
     input:
         expression=input_path("expression"),
     output:
         expression=f"{R}/ingest/expression.parquet",
         samples=f"{R}/ingest/expression_samples.tsv",
-    params:
-        format="xena" if SIMULATED else config["inputs"]["expression_format"],
     log:
         f"{R}/logs/ingest_expression.log",
     conda:
         "../envs/core.yaml"
     resources:
         **job_resources(),
+    params:
+        format="xena" if SIMULATED else config["inputs"]["expression_format"],
+        orientation=config["inputs"]["expression_orientation"],
+        id_rule=ID_RULE,
     script:
         "../scripts/ingest_expression.py"
 
@@ -80,3 +85,76 @@ rule ingest_gene_sets:
         **job_resources(),
     script:
         "../scripts/ingest_gene_sets.py"
+
+
+# Generic inputs: the plain target table (any cohort; or the simulator's radiomic/histology table) and the
+# held-out test cohort (its expression cut to the training genes, and its target table).
+
+
+if SIM_PLAIN_TARGETS or SIM_TEST:
+
+    rule simulate_plain_tables:
+        output:
+            **SIMULATED_PLAIN_OUTPUTS,
+        log:
+            f"{R}/logs/simulate_plain_tables.log",
+        conda:
+            "../envs/core.yaml"
+        resources:
+            **job_resources(),
+        params:
+            simulation=config["simulate"],
+            seed=config["seed"],
+        script:
+            "../scripts/simulate_plain_tables.py"
+
+
+rule ingest_targets:
+    input:
+        targets=input_path("targets") or [],
+    output:
+        targets=f"{R}/ingest/targets.parquet",
+    log:
+        f"{R}/logs/ingest_targets.log",
+    conda:
+        "../envs/core.yaml"
+    resources:
+        **job_resources(),
+    params:
+        id_rule=ID_RULE,
+    script:
+        "../scripts/ingest_targets.py"
+
+
+rule ingest_test_expression:
+    input:
+        expression=test_input("expression") or [],
+        training=rules.ingest_expression.output.expression,
+    output:
+        expression=f"{R}/ingest/test/expression.parquet",
+        samples=f"{R}/ingest/test/expression_samples.tsv",
+    log:
+        f"{R}/logs/ingest_test_expression.log",
+    conda:
+        "../envs/core.yaml"
+    resources:
+        **job_resources(),
+    params:
+        format=(
+            "xena"
+            if SIMULATED
+            else (config["inputs"]["test"].get("expression_format") or config["inputs"]["expression_format"])
+        ),
+        orientation=config["inputs"]["expression_orientation"],
+        id_rule=ID_RULE,
+    script:
+        "../scripts/ingest_expression.py"
+
+
+use rule ingest_targets as ingest_test_targets with:
+    input:
+        targets=test_input("targets") or [],
+    output:
+        targets=f"{R}/ingest/test/targets.parquet",
+    log:
+        f"{R}/logs/ingest_test_targets.log",

@@ -10,14 +10,14 @@ rule simulate_cohort:
         programs=SIMULATED_GENE_SETS["programs"],
         celltypes=SIMULATED_GENE_SETS["celltypes"],
         truth=f"{SIM_DIR}/truth.json",
-    params:
-        simulation=config["simulate"],
-        seed=config["seed"],
     log:
         f"{R}/logs/simulate_cohort.log",
     conda:
         "../envs/core.yaml"
     resources:
         **job_resources(),
+    params:
+        simulation=config["simulate"],
+        seed=config["seed"],
     script:
         "../scripts/simulate_cohort.py"

@@ -1,0 +1,12 @@
+"""Parse a plain target table (one row per patient, one column per target; IDs by the configured rule)."""
+
+import _common
+
+log = _common.start(snakemake, "ingest_targets")  # noqa: F821
+
+from radiogenomics import files, parsers  # noqa: E402
+
+inp, out, params = snakemake.input, snakemake.output, snakemake.params  # noqa: F821
+table = parsers.read_target_table(inp.targets, id_rule=params.id_rule)
+log.info("target table %s: %d patients x %d columns", inp.targets, *table.shape)
+files.write_table(table, out.targets, index=True)

@@ -1,0 +1,25 @@
+"""The simulator's optional plain tables: radiomic/histology target table and the held-out test cohort.
+
+The simulation is deterministic in its parameters, so this rule draws the same cohort as
+simulate_cohort (whose files and truth.json it does not touch) and writes only the optional files.
+"""
+
+import _common
+
+log = _common.start(snakemake, "simulate_plain_tables")  # noqa: F821
+
+from radiogenomics import files  # noqa: E402
+from radiogenomics.simulate import SimulationParams, simulate_cohort  # noqa: E402
+
+sim = dict(snakemake.params.simulation)  # noqa: F821
+sim.pop("enabled", None)
+params = SimulationParams(**sim, seed=snakemake.params.seed)  # noqa: F821
+cohort = simulate_cohort(params)
+out = snakemake.output  # noqa: F821
+if "targets" in out.keys():
+    files.write_text(cohort.plain_targets_text(), out.targets)
+if "test_expression" in out.keys():
+    files.write_text(cohort.test_expression_text(), out.test_expression)
+if "test_targets" in out.keys():
+    files.write_text(cohort.plain_targets_text(test=True), out.test_targets)
+log.info("simulated plain tables written: %s", dict(out.items()))

@@ -1,0 +1,29 @@
+"""Held-out test-cohort scores of every target and model with bootstrap intervals, beside the CV scores."""
+
+import _common
+
+log = _common.start(snakemake, "test_scores")  # noqa: F821
+
+import pandas as pd  # noqa: E402
+
+from radiogenomics import files, heldout  # noqa: E402
+
+inp, out, params = snakemake.input, snakemake.output, snakemake.params  # noqa: F821
+meta = files.read_json(inp.meta)
+cv = pd.read_csv(inp.cv_scores, sep="\t")
+tables = []
+for target, path in zip(params.targets, inp.predictions):
+    pred = pd.read_csv(path, sep="\t", dtype={"patient": str})
+    if pred.empty:
+        log.warning("%s: no held-out predictions (the test cohort has no values for it)", target)
+        continue
+    m = meta[target]
+    tables.append(heldout.score_predictions(pred, target, m["type"], m["classes"], n_boot=params.n_bootstrap,
+                                            seed=params.seed, cv_scores=cv))
+if not tables:
+    raise ValueError("no target has values in the held-out test cohort; check its target table "
+                     "(cohorts/test_target_drops.tsv lists why each target was not scored)")
+scores = pd.concat(tables, ignore_index=True)
+first = [c for c in heldout.SCORE_COLUMNS if c in scores.columns]
+scores = scores[first + [c for c in scores.columns if c not in first]]
+files.write_table(scores, out.scores)
