@@ -1,0 +1,401 @@
+"""Public-data downloads: the downloader against a loopback HTTP server, the config plan, the download rules."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import gzip
+import hashlib
+import http.server
+import os
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+import yaml
+
+from radiogenomics import download
+from radiogenomics.download import DownloadError
+
+from conftest import REPO, snakemake
+
+SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
+TCGA_CONFIG = REPO / "config" / "tcga_gbm.yaml"
+
+
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    """Serves a folder; ``/truncated/<name>`` announces more bytes than it sends, then hangs up."""
+
+    def do_GET(self):  # noqa: N802 (http.server naming)
+        if self.path.startswith("/truncated/"):
+            body = b"only part of the table"
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body) + 1000))
+            self.end_headers()
+            self.wfile.write(body)
+            self.wfile.flush()
+            self.close_connection = True
+            return
+        super().do_GET()
+
+    def log_message(self, format, *args):  # keep the test output clean
+        pass
+
+
+@contextlib.contextmanager
+def serve(folder: Path):
+    """An HTTP server on 127.0.0.1 (free port) serving ``folder`` from a thread; yields its base URL."""
+    handler = functools.partial(_Handler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+def closed_port() -> int:
+    """A loopback port with nothing listening on it."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+@pytest.fixture()
+def served(tmp_path):
+    """A small generated table served over loopback: (base URL, file name, bytes)."""
+    folder = tmp_path / "served"
+    folder.mkdir()
+    data = b"sample\tTCGA-02-0003-01A\tTCGA-02-0010-01A\nEGFR\t1.5\t2.25\nPDGFRA\t-0.5\t0.75\n" * 50
+    (folder / "table.tsv").write_bytes(data)
+    with serve(folder) as base:
+        yield base, "table.tsv", data
+
+
+# --------------------------------------------------------------------------- the downloader
+
+
+def test_fetch_streams_verifies_and_renames(served, tmp_path):
+    base, name, data = served
+    dest = tmp_path / "resources" / name
+    result = download.fetch(f"{base}/{name}", dest, sha256(data), chunk_size=64)
+    assert dest.read_bytes() == data
+    assert (result.n_bytes, result.sha256, result.verified) == (len(data), sha256(data), True)
+    assert leftovers(dest.parent) == [name]  # no temporary file left beside it
+    assert oct(dest.stat().st_mode & 0o777) == oct(0o666 & ~_umask())
+
+
+def test_fetch_without_pinned_checksum_keeps_file_and_reports_observed(served, tmp_path):
+    base, name, data = served
+    result = download.fetch(f"{base}/{name}", tmp_path / name, None)
+    assert (result.sha256, result.verified) == (sha256(data), False)
+    assert (tmp_path / name).read_bytes() == data
+
+
+def test_fetch_wrong_checksum_leaves_no_file(served, tmp_path):
+    base, name, data = served
+    url, dest = f"{base}/{name}", tmp_path / "resources" / name
+    wrong = "0" * 64
+    with pytest.raises(DownloadError) as err:
+        download.fetch(url, dest, wrong)
+    message = str(err.value)
+    assert url in message and str(dest) in message
+    assert "sha256 mismatch" in message and wrong in message and sha256(data) in message
+    assert leftovers(dest.parent) == []  # neither the file nor its temporary file
+
+
+def test_failed_fetch_keeps_an_existing_file_untouched(served, tmp_path):
+    base, name, _ = served
+    dest = tmp_path / name
+    dest.write_text("previous verified copy")
+    with pytest.raises(DownloadError):
+        download.fetch(f"{base}/{name}", dest, "f" * 64)
+    assert dest.read_text() == "previous verified copy"
+    assert leftovers(tmp_path) == sorted([name, "served"])
+
+
+def test_fetch_unreachable_server(tmp_path):
+    url = f"http://127.0.0.1:{closed_port()}/HT_HG-U133A.gz"
+    dest = tmp_path / "resources" / "HT_HG-U133A.gz"
+    with pytest.raises(DownloadError) as err:
+        download.fetch(url, dest, None, timeout=5)
+    message = str(err.value)
+    assert url in message and str(dest) in message and "cannot reach the server" in message
+    assert leftovers(dest.parent) == []
+
+
+def test_fetch_http_404(served, tmp_path):
+    base, _, _ = served
+    url, dest = f"{base}/missing.gmt", tmp_path / "missing.gmt"
+    with pytest.raises(DownloadError) as err:
+        download.fetch(url, dest, None)
+    message = str(err.value)
+    assert "HTTP error 404" in message and url in message and str(dest) in message
+    assert not dest.exists() and leftovers(tmp_path) == ["served"]
+
+
+def test_fetch_truncated_transfer_leaves_no_file(served, tmp_path):
+    base, _, _ = served
+    url, dest = f"{base}/truncated/table.tsv", tmp_path / "out" / "table.tsv"
+    with pytest.raises(DownloadError) as err:
+        download.fetch(url, dest, None, timeout=5)
+    message = str(err.value)
+    assert url in message and ("truncated transfer" in message or "connection broken" in message)
+    assert leftovers(dest.parent) == []
+
+
+def test_fetch_rejects_malformed_checksum(tmp_path):
+    with pytest.raises(ValueError, match="not 64 hexadecimal digits"):
+        download.fetch("http://127.0.0.1:1/x", tmp_path / "x", "abc")
+    assert leftovers(tmp_path) == []
+
+
+# --------------------------------------------------------------------------- the config plan
+
+KINDS = download.input_kinds(SCHEMA)
+
+
+def test_input_kinds_are_the_path_keys_of_inputs():
+    assert {"expression", "vasari", "clinical", "clanc"} <= KINDS
+    assert "expression_format" not in KINDS and "gene_sets" not in KINDS
+
+
+def test_file_name_from_url():
+    assert download.file_name(
+        "https://tcga-xena-hub.s3.us-east-1.amazonaws.com/download/TCGA.GBM.sampleMap%2FHT_HG-U133A.gz"
+    ) == "HT_HG-U133A.gz"
+    assert download.file_name("https://example.org/a/h.all.v6.2.symbols.gmt?x=1") == "h.all.v6.2.symbols.gmt"
+    assert download.file_name("https://example.org/") == ""
+
+
+def test_plan_resolves_downloads_and_local_override(tmp_path):
+    local = tmp_path / "my_hallmark.gmt"
+    local.write_text("HALLMARK_X\tna\tEGFR\n")
+    plan = download.plan({
+        "enabled": True, "dir": "resources/",
+        "sources": {
+            "clanc": {"url": "https://example.org/d/TCGA_unified_CORE_ClaNC840.txt", "sha256": "A" * 64,
+                      "input": ["expression", "clanc"]},
+            "hallmark": {"url": "https://example.org/h.all.v6.2.symbols.gmt", "sha256": None,
+                         "path": str(local), "input": "gene_sets.hallmark"},
+            "xena": {"url": "https://example.org/download/TCGA.GBM.sampleMap%2FGBM_clinicalMatrix",
+                     "sha256": None, "file": "xena_clinical.tsv"},
+        },
+    }, kinds=KINDS)
+    assert plan.sources["clanc"].sha256 == "a" * 64  # normalised to lower case
+    assert plan.input_path("expression") == plan.input_path("clanc") == "resources/TCGA_unified_CORE_ClaNC840.txt"
+    assert plan.input_path("vasari") is None
+    # the local copy is read as is and never fetched
+    assert plan.gene_set_paths() == {"hallmark": str(local)}
+    assert set(plan.fetched()) == {"TCGA_unified_CORE_ClaNC840.txt", "xena_clinical.tsv"}
+    assert plan.targets() == ["resources/TCGA_unified_CORE_ClaNC840.txt", "resources/xena_clinical.tsv"]
+
+
+def test_disabled_plan_provides_nothing():
+    plan = download.plan({"enabled": False, "sources": {
+        "clanc": {"url": "https://example.org/c.txt", "sha256": None, "input": "clanc",
+                  "path": "does/not/exist.txt"}}}, kinds=KINDS)
+    assert plan.fetched() == {} and plan.input_path("clanc") is None and plan.gene_set_paths() == {}
+
+
+@pytest.mark.parametrize("source, message", [
+    ({"url": "https://example.org/a.txt", "sha256": "xyz"}, r"downloads\.sources\.s\.sha256: 'xyz' is not a sha256"),
+    ({"url": "ssh://example.org/a.txt", "sha256": None}, r"downloads\.sources\.s\.url: .*scheme 'ssh'"),
+    ({"url": "https://example.org/", "sha256": None}, r"downloads\.sources\.s\.file: no file name"),
+    ({"url": "https://example.org/a.txt", "sha256": None, "input": "imaging"},
+     r"downloads\.sources\.s\.input: unknown workflow input 'imaging'"),
+    ({"url": "https://example.org/a.txt", "sha256": None, "path": "nowhere/a.txt"},
+     r"downloads\.sources\.s\.path: local file 'nowhere/a.txt' not found"),
+    ({"url": "https://example.org/a.txt", "sha256": None, "md5": "x"}, r"downloads\.sources\.s: unknown keys \['md5'\]"),
+])
+def test_plan_rejects_bad_sources(source, message):
+    with pytest.raises(ValueError, match=message):
+        download.plan({"enabled": True, "sources": {"s": source}}, kinds=KINDS)
+
+
+def test_plan_rejects_shared_file_names_and_twice_provided_inputs():
+    two = {"a": {"url": "https://example.org/x/t.txt", "sha256": None},
+           "b": {"url": "https://example.org/y/t.txt", "sha256": None}}
+    with pytest.raises(ValueError, match=r"downloads\.sources\.b\.file: 't.txt' is also the file of source 'a'"):
+        download.plan({"sources": two}, kinds=KINDS)
+    both = {"a": {"url": "https://example.org/a.txt", "sha256": None, "input": "clinical"},
+            "b": {"url": "https://example.org/b.txt", "sha256": None, "input": "clinical"}}
+    with pytest.raises(ValueError, match=r"downloads\.sources\.b\.input: 'clinical' is already provided by source 'a'"):
+        download.plan({"sources": both}, kinds=KINDS)
+
+
+def test_input_report_names_sources_and_skipped_stages():
+    plan = download.plan({"enabled": True, "sources": {
+        "clanc": {"url": "https://example.org/c.txt", "sha256": None, "input": ["expression", "clanc"]}}},
+        kinds=KINDS)
+    lines = download.input_report(
+        {"expression": "resources/c.txt", "vasari": None, "clinical": "data/clin.txt", "clanc": "resources/c.txt"},
+        {"hallmark": "data/h.gmt"}, plan, expression_format="clanc")
+    assert lines[0].startswith("input expression: resources/c.txt (downloaded from https://example.org/c.txt)")
+    assert "classifier genes only" in lines[0]
+    assert lines[1] == ("input vasari: absent -> skipped: imaging-trait targets (the `vasari` preset), "
+                        "their networks, masking, saliency and GSEA")
+    assert lines[2] == "input clinical: data/clin.txt (file)"
+    assert lines[4] == "input gene_sets.hallmark: data/h.gmt (file)"
+
+
+def test_schema_defaults_and_explicit_checksums():
+    from snakemake.exceptions import WorkflowError
+    from snakemake.utils import validate
+
+    cfg = {"seed": 1}
+    validate(cfg, str(SCHEMA))
+    assert cfg["downloads"] == {"enabled": False, "dir": "resources", "timeout": 60, "retries": 2, "sources": {}}
+    validate(yaml.safe_load(TCGA_CONFIG.read_text()), str(SCHEMA))
+    # sha256 must be written out: a pinned checksum, or an explicit null (observed checksum logged, warning)
+    missing = {"downloads": {"sources": {"s": {"url": "https://example.org/a.txt"}}}}
+    with pytest.raises(WorkflowError, match="sha256"):
+        validate(missing, str(SCHEMA))
+
+
+# --------------------------------------------------------------------------- the real-data sources
+
+
+def _tcga_sources() -> dict:
+    return yaml.safe_load(TCGA_CONFIG.read_text())["downloads"]["sources"]
+
+
+def test_tcga_gbm_config_pins_every_available_table(real_data_dir, tmp_path):
+    """Each pinned checksum of config/tcga_gbm.yaml matches the public table, fetched over loopback."""
+    plan = download.plan({"enabled": True, "sources": _tcga_sources()}, kinds=KINDS)
+    available = {p.name for p in real_data_dir.iterdir()}
+    pinned = {s.file: s for s in plan.sources.values() if s.sha256 is not None}
+    assert set(pinned) <= available  # every pinned source is one of the public tables
+    assert {"TCGA_unified_CORE_ClaNC840.txt", "nationwidechildrens.org_clinical_patient_gbm.txt",
+            "h.all.v6.2.symbols.gmt", "aaf2666_Table-S15.csv"} <= set(pinned)
+    with serve(real_data_dir) as base:
+        for name, source in pinned.items():
+            result = download.fetch(f"{base}/{name}", tmp_path / name, source.sha256)
+            assert result.verified and result.n_bytes == (real_data_dir / name).stat().st_size
+    # the unpinned sources are the UCSC Xena hub tables (regenerated by the hub; observed checksum logged)
+    assert {s.name for s in plan.sources.values() if s.sha256 is None} == {
+        "xena_expression", "xena_clinical", "xena_survival"}
+
+
+# --------------------------------------------------------------------------- the download rules
+
+
+def _xena_tables(folder: Path) -> None:
+    """Small stand-ins in the UCSC Xena layouts for the hub tables absent from ../shared."""
+    matrix = "sample\tTCGA-02-0003-01\tTCGA-02-0010-01\nEGFR\t7.1\t8.4\nPDGFRA\t5.0\t6.2\n"
+    (folder / "HT_HG-U133A.gz").write_bytes(gzip.compress(matrix.encode(), mtime=0))
+    (folder / "GBM_clinicalMatrix").write_text("sampleID\tgender\nTCGA-02-0003-01\tMALE\n")
+    (folder / "GBM_survival.txt").write_text("sample\t_PATIENT\tOS\tOS.time\nTCGA-02-0003-01\tTCGA-02-0003\t1\t144\n")
+
+
+def _loopback_config(work: Path, base: str, real_data_dir: Path, **changes) -> Path:
+    cfg = yaml.safe_load(TCGA_CONFIG.read_text())
+    cfg["results"] = "results"
+    for key, value in cfg["inputs"].items():  # the local route, replaced below by the downloads
+        if isinstance(value, str) and not key.endswith("_format"):
+            cfg["inputs"][key] = str(real_data_dir / Path(value).name)
+    cfg["inputs"]["gene_sets"] = {k: str(real_data_dir / Path(v).name) for k, v in cfg["inputs"]["gene_sets"].items()}
+    cfg["downloads"]["enabled"] = True
+    cfg["downloads"]["retries"] = 0
+    for source in cfg["downloads"]["sources"].values():
+        source["url"] = f"{base}/{source.get('file') or download.file_name(source['url'])}"
+    for name, spec in changes.items():
+        cfg["downloads"]["sources"][name].update(spec)
+    path = work / "config.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    return path
+
+
+def test_download_rules_fetch_every_source_through_snakemake(real_data_dir, tmp_path):
+    served = tmp_path / "served"
+    served.mkdir()
+    for table in real_data_dir.iterdir():
+        (served / table.name).symlink_to(table)
+    _xena_tables(served)
+    work = tmp_path / "work"
+    work.mkdir()
+    with serve(served) as base:
+        config = _loopback_config(work, base, real_data_dir)
+        res = snakemake("download_all", "--directory", str(work), "--configfile", str(config), "--cores", "2",
+                        timeout=300)
+        assert res.returncode == 0, res.stderr[-4000:]
+    sources = yaml.safe_load(config.read_text())["downloads"]["sources"]
+    files = {s.get("file") or download.file_name(s["url"]): s for s in sources.values()}
+    assert leftovers(work / "resources") == sorted(files)
+    for name, spec in files.items():
+        data = (work / "resources" / name).read_bytes()
+        assert data == (served / name).read_bytes()
+        log = (work / "results" / "logs" / "download" / f"{name}.log").read_text()
+        if spec["sha256"] is None:  # unpinned: kept, observed checksum logged with a warning
+            assert "WARNING" in log and f"observed sha256 {sha256(data)}" in log
+        else:
+            assert spec["sha256"] == sha256(data) and f"sha256 {spec['sha256']} verified" in log
+    # where each input comes from, and what is skipped without imaging (logged when the DAG is built)
+    assert "input clanc: resources/TCGA_unified_CORE_ClaNC840.txt (downloaded from http://127.0.0.1:" in res.stderr
+    assert "input vasari: absent -> skipped: imaging-trait targets" in res.stderr
+
+    # the analysis reads the downloaded files: nothing left to fetch, the ingest rules take resources/
+    dry = snakemake("--dry-run", "--directory", str(work), "--configfile", str(config), "--cores", "2", timeout=300)
+    assert dry.returncode == 0, dry.stderr[-4000:]
+    plan = dry.stdout + dry.stderr
+    assert "rule download:" not in plan
+    assert "input: resources/TCGA_unified_CORE_ClaNC840.txt" in plan
+    assert "input: resources/nationwidechildrens.org_clinical_patient_gbm.txt" in plan
+
+
+def test_download_rule_local_override_and_failures(real_data_dir, tmp_path):
+    served = tmp_path / "served"
+    served.mkdir()
+    for table in real_data_dir.iterdir():
+        (served / table.name).symlink_to(table)
+    work = tmp_path / "work"
+    work.mkdir()
+    local = str(real_data_dir / "h.all.v6.2.symbols.gmt")
+    with serve(served) as base:
+        # a local path replaces the download of that source: no job fetches it, the ingest rule reads it
+        config = _loopback_config(work, base, real_data_dir, msigdb_hallmark={"path": local})
+        dry = snakemake("--dry-run", "--directory", str(work), "--configfile", str(config), "--cores", "1",
+                        timeout=300)
+        assert dry.returncode == 0, dry.stderr[-4000:]
+        plan = dry.stdout + dry.stderr
+        assert "resources/h.all.v6.2.symbols.gmt" not in plan
+        assert f"input: {local}" in plan
+        assert "output: resources/TCGA_unified_CORE_ClaNC840.txt" in plan
+
+        # a wrong checksum fails the job, names URL and file, and leaves nothing in resources/
+        config = _loopback_config(work, base, real_data_dir, puchalski_s15={"sha256": "0" * 64})
+        res = snakemake("resources/aaf2666_Table-S15.csv", "--directory", str(work), "--configfile", str(config),
+                        "--cores", "1", timeout=300)
+        assert res.returncode != 0
+        log = (work / "results" / "logs" / "download" / "aaf2666_Table-S15.csv.log").read_text()
+        assert f"download of {base}/aaf2666_Table-S15.csv into resources/aaf2666_Table-S15.csv failed" in log
+        assert "sha256 mismatch" in log
+        assert leftovers(work / "resources") == []
+
+        # an unreachable server: the same, with the reason
+        config = _loopback_config(work, base, real_data_dir,
+                                  puchalski_s15={"url": f"http://127.0.0.1:{closed_port()}/aaf2666_Table-S15.csv"})
+        res = snakemake("resources/aaf2666_Table-S15.csv", "--directory", str(work), "--configfile", str(config),
+                        "--cores", "1", timeout=300)
+        assert res.returncode != 0
+        log = (work / "results" / "logs" / "download" / "aaf2666_Table-S15.csv.log").read_text()
+        assert "cannot reach the server" in log
+        assert leftovers(work / "resources") == []
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

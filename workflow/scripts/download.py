@@ -1,0 +1,17 @@
+"""Fetch one public table into downloads.dir: sha256 checked, atomic rename, no partial file on failure."""
+
+import _common
+
+log = _common.start(snakemake, "download")  # noqa: F821
+
+from radiogenomics import download  # noqa: E402
+
+params = snakemake.params  # noqa: F821
+log.info("source %s: %s -> %s", params.source, params.url, snakemake.output.download)  # noqa: F821
+result = download.fetch(params.url, snakemake.output.download, params.sha256, timeout=params.timeout)  # noqa: F821
+if result.verified:
+    log.info("source %s: %d bytes, sha256 %s verified", params.source, result.n_bytes, result.sha256)
+else:
+    log.warning("source %s: no sha256 pinned; observed sha256 %s (%d bytes). Pin it with "
+                "downloads.sources.%s.sha256: %s", params.source, result.sha256, result.n_bytes,
+                params.source, result.sha256)
