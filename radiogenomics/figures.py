@@ -128,7 +128,8 @@ def _median_text(kmf: KaplanMeierFitter, time_unit: str) -> str:
 
 
 def _km_figure(endpoint: pd.DataFrame, groups: pd.Series, *, title: str,
-               group_order: Sequence[Hashable] | None = None, time_unit: str = "days") -> Figure:
+               group_order: Sequence[Hashable] | None = None, time_unit: str = "days",
+               ylabel: str = "Overall survival probability") -> Figure:
     scale = _time_scale(time_unit)
     data = survival.join_groups(endpoint, groups)
     if data.empty:
@@ -145,7 +146,7 @@ def _km_figure(endpoint: pd.DataFrame, groups: pd.Series, *, title: str,
                                    show_censors=True, censor_styles={"ms": 5, "marker": "|"},
                                    label=f"{g} (n = {n}, {events} deaths; {_median_text(kmf, time_unit)})")
     ax.set_xlabel(f"Time ({time_unit})")
-    ax.set_ylabel("Overall survival probability")
+    ax.set_ylabel(ylabel)
     ax.set_ylim(0.0, 1.03)
     ax.set_xlim(left=0.0)
     ax.set_title(title)
@@ -161,18 +162,23 @@ def _km_figure(endpoint: pd.DataFrame, groups: pd.Series, *, title: str,
 
 
 def plot_km(endpoint: pd.DataFrame, groups: pd.Series, path: str | os.PathLike, *, title: str,
-            group_order: Sequence[Hashable] | None = None, time_unit: str = "days") -> None:
+            group_order: Sequence[Hashable] | None = None, time_unit: str = "days",
+            ylabel: str = "Overall survival probability") -> None:
     """Kaplan–Meier curves per group with 95% bands, number at risk, log-rank p and n/median per group.
 
     ``groups`` is joined to ``endpoint`` by patient ID. ``time_unit`` is one
-    of days, weeks, months, years (the endpoint is in days).
+    of days, weeks, months, years (the endpoint is in days); ``ylabel`` names
+    the endpoint.
     """
     with _style():
-        fig = _km_figure(endpoint, groups, title=title, group_order=group_order, time_unit=time_unit)
+        fig = _km_figure(endpoint, groups, title=title, group_order=group_order, time_unit=time_unit,
+                         ylabel=ylabel)
         _save(fig, path)
 
 
-def _km_grid_figure(endpoint: pd.DataFrame, targets: pd.DataFrame, columns: Sequence[str]) -> Figure:
+def _km_grid_figure(endpoint: pd.DataFrame, targets: pd.DataFrame, columns: Sequence[str], *,
+                    title: str = "Overall survival by imaging trait",
+                    ylabel: str = "Overall survival probability") -> Figure:
     columns = list(columns)
     if not columns:
         raise InputError(None, "KM grid: no trait columns given")
@@ -191,7 +197,7 @@ def _km_grid_figure(endpoint: pd.DataFrame, targets: pd.DataFrame, columns: Sequ
         ax.set_ylim(0.0, 1.03)
         ax.set_xlim(left=0.0)
         ax.set_xlabel("Time (days)")
-        ax.set_ylabel("Overall survival probability")
+        ax.set_ylabel(ylabel)
         p_txt = f"log-rank p = {_format_p(row.p)}"
         if np.isfinite(row.fdr):
             p_txt += f", FDR = {_format_p(row.fdr)}"
@@ -202,15 +208,19 @@ def _km_grid_figure(endpoint: pd.DataFrame, targets: pd.DataFrame, columns: Sequ
             ax.text(0.5, 0.5, "no patients", ha="center", va="center", transform=ax.transAxes)
     for ax in axes[len(columns):]:
         ax.set_visible(False)
-    fig.suptitle("Overall survival by imaging trait")
+    fig.suptitle(title)
     return fig
 
 
 def plot_km_grid(endpoint: pd.DataFrame, targets: pd.DataFrame, columns: Sequence[str],
-                 path: str | os.PathLike) -> None:
-    """One KM panel per trait column of ``targets`` (joined by patient), log-rank p and FDR in each title."""
+                 path: str | os.PathLike, *, title: str = "Overall survival by imaging trait",
+                 ylabel: str = "Overall survival probability") -> None:
+    """One KM panel per trait column of ``targets`` (joined by patient), log-rank p and FDR in each title.
+
+    ``title`` is the figure's title, ``ylabel`` names the endpoint.
+    """
     with _style():
-        fig = _km_grid_figure(endpoint, targets, columns)
+        fig = _km_grid_figure(endpoint, targets, columns, title=title, ylabel=ylabel)
         _save(fig, path)
 
 
@@ -617,7 +627,8 @@ def plot_radiogenomic_km(endpoint: pd.DataFrame, rg_traits: pd.DataFrame, trait:
 
 
 def _radiogenomic_grid_figure(endpoint: pd.DataFrame, rg_traits: pd.DataFrame, *, tests: pd.DataFrame | None,
-                              columns: Sequence[str] | None, max_panels: int, ylabel: str) -> Figure:
+                              columns: Sequence[str] | None, max_panels: int, ylabel: str,
+                              empty_message: str | None = None) -> Figure:
     if columns is None:
         if tests is not None:
             _require(tests, ["trait"], "radiogenomic tests table")
@@ -628,6 +639,14 @@ def _radiogenomic_grid_figure(endpoint: pd.DataFrame, rg_traits: pd.DataFrame, *
         else:
             columns = list(rg_traits.columns)[:max_panels]
     columns = list(columns)
+    if not columns and empty_message:
+        fig = Figure(figsize=(7.0, 2.4), layout="constrained")
+        ax = fig.add_subplot()
+        ax.set_axis_off()
+        ax.text(0.5, 0.5, "\n".join(textwrap.wrap(empty_message, width=80)), ha="center", va="center",
+                transform=ax.transAxes, fontsize=10)
+        fig.suptitle("Survival by radiogenomic trait: no trait to draw")
+        return fig
     if not columns:
         raise InputError(None, "radiogenomic KM grid: no radiogenomic trait to draw")
     by_trait = tests.drop_duplicates("trait").set_index("trait") if tests is not None else None
@@ -668,7 +687,8 @@ def _radiogenomic_grid_figure(endpoint: pd.DataFrame, rg_traits: pd.DataFrame, *
 
 def plot_radiogenomic_km_grid(endpoint: pd.DataFrame, rg_traits: pd.DataFrame, path: str | os.PathLike, *,
                               tests: pd.DataFrame | None = None, columns: Sequence[str] | None = None,
-                              max_panels: int = 12, ylabel: str = "Overall survival probability") -> None:
+                              max_panels: int = 12, ylabel: str = "Overall survival probability",
+                              empty_message: str | None = None) -> None:
     """One KM panel per radiogenomic trait: carriers ("set enriched") vs the other assessed patients.
 
     Panels are ``columns`` of ``rg_traits``, else the ``max_panels``
@@ -676,10 +696,12 @@ def plot_radiogenomic_km_grid(endpoint: pd.DataFrame, rg_traits: pd.DataFrame, p
     :func:`survival.radiogenomic_tests` table, whose log-rank FDR and
     adjusted HR go into the titles), else the first ``max_panels`` columns.
     ``ylabel`` names the endpoint (e.g. "Progression-free survival probability").
+    With no trait to draw, a figure stating ``empty_message`` (why) is written
+    when it is given; otherwise that is an ``InputError``.
     """
     with _style():
         fig = _radiogenomic_grid_figure(endpoint, rg_traits, tests=tests, columns=columns, max_panels=max_panels,
-                                        ylabel=ylabel)
+                                        ylabel=ylabel, empty_message=empty_message)
         _save(fig, path)
 
 
@@ -806,9 +828,12 @@ _SUBTYPE_PROB_COLUMNS = ["mask", "kind", "patient", "subtype", "class", "probabi
 
 
 def _subtype_masking_figure(probabilities: pd.DataFrame, *, masks: Sequence[str] | None = None,
-                            classes: Sequence[str] | None = None) -> Figure:
+                            classes: Sequence[str] | None = None, random_draw: int | None = None) -> Figure:
     _require(probabilities, _SUBTYPE_PROB_COLUMNS, "subtype masking probabilities")
-    table = probabilities[probabilities["kind"] != "random"]
+    keep = probabilities["kind"] != "random"
+    if random_draw is not None and "draw" in probabilities.columns:
+        keep |= (probabilities["kind"] == "random") & (probabilities["draw"] == random_draw)
+    table = probabilities[keep]
     if table.empty:
         raise InputError(None, "subtype masking heatmap: no unmasked or subtype-set probabilities")
     if table["subtype"].isna().all():
@@ -817,6 +842,7 @@ def _subtype_masking_figure(probabilities: pd.DataFrame, *, masks: Sequence[str]
     if masks is None:
         masks = list(pd.unique(table.loc[table["kind"] == "unmasked", "mask"]))
         masks += list(pd.unique(table.loc[table["kind"] == "subtype set", "mask"]))
+        masks += list(pd.unique(table.loc[table["kind"] == "random", "mask"]))
     masks = [m for m in masks if m in set(table["mask"])]
     if not masks:
         raise InputError(None, "subtype masking heatmap: none of the requested masks is in the table")
@@ -834,9 +860,17 @@ def _subtype_masking_figure(probabilities: pd.DataFrame, *, masks: Sequence[str]
         order += list(own.sort_values(ascending=False, kind="mergesort").index)
     sizes = {m: int(table.loc[table["mask"] == m, "n_genes"].iloc[0]) if "n_genes" in table.columns else None
              for m in masks}
+    kind_of = table.drop_duplicates("mask").set_index("mask")["kind"]
+    matched = (table.drop_duplicates("mask").set_index("mask")["matched_to"] if "matched_to" in table.columns
+               else pd.Series(dtype=object))
     n_panels = len(masks)
-    fig = Figure(figsize=(1.6 + 2.25 * n_panels, 6.2), layout="constrained")
-    axes = fig.subplots(1, n_panels, sharey=True, squeeze=False)[0]
+    n_cols = n_panels if n_panels <= 5 else int(np.ceil(n_panels / 2))
+    n_rows = int(np.ceil(n_panels / n_cols))
+    fig = Figure(figsize=(1.6 + 2.25 * n_cols, 0.4 + 5.8 * n_rows), layout="constrained")
+    grid = fig.subplots(n_rows, n_cols, sharey=True, squeeze=False)
+    for ax in grid.ravel()[n_panels:]:
+        ax.set_axis_off()
+    axes = grid.ravel()[:n_panels]
     bounds = np.cumsum([int((truth == g).sum()) for g in groups])
     centres = bounds - np.diff(np.concatenate([[0], bounds])) / 2.0
     image = None
@@ -851,29 +885,35 @@ def _subtype_masking_figure(probabilities: pd.DataFrame, *, masks: Sequence[str]
         size = sizes.get(mask)
         if mask == "unmasked":
             title = f"Unmasked\n(all {size} genes)" if size else "Unmasked"
+        elif kind_of.get(mask) == "random":
+            title = f"Random {size} genes\n(size of {matched.get(mask, '?')})"
         else:
             title = f"{mask} set only\n({size} genes)" if size else f"{mask} set only"
         ax.set_title(title)
         ax.set_xlabel("Predicted class")
         ax.tick_params(axis="both", labelsize=9.5)
-    axes[0].set_yticks(centres - 0.5, [f"{g}\n(n = {int((truth == g).sum())})" for g in groups])
-    axes[0].set_ylabel("Patients, grouped by true subtype")
-    fig.colorbar(image, ax=list(axes), label="Predicted class probability", shrink=0.85)
+    for ax in grid[:, 0]:
+        ax.set_yticks(centres - 0.5, [f"{g}\n(n = {int((truth == g).sum())})" for g in groups])
+        ax.set_ylabel("Patients, grouped by true subtype")
+    fig.colorbar(image, ax=list(grid.ravel()), label="Predicted class probability", shrink=0.85)
     fig.suptitle("Subtype network: class probabilities with the input masked to each Verhaak gene set")
     return fig
 
 
 def plot_subtype_masking_heatmap(probabilities: pd.DataFrame, path: str | os.PathLike, *,
-                                 masks: Sequence[str] | None = None, classes: Sequence[str] | None = None) -> None:
+                                 masks: Sequence[str] | None = None, classes: Sequence[str] | None = None,
+                                 random_draw: int | None = None) -> None:
     """Per-patient class probabilities of the subtype network, one panel per masked gene set.
 
     ``probabilities`` is the table of ``validation.subtype_masking_probabilities`` (with true
     subtypes). Panels: the unmasked network, then each subtype set (or ``masks``); rows are
     patients grouped by true subtype (same order in every panel), columns the predicted classes,
     colour the probability (0-1). A set that carries its subtype lights up the diagonal block.
+    With ``random_draw`` (e.g. 0) the random sets of that draw, one per subtype set's size, get
+    panels too (after the subtype sets; more than five panels wrap onto two rows).
     """
     with _style():
-        fig = _subtype_masking_figure(probabilities, masks=masks, classes=classes)
+        fig = _subtype_masking_figure(probabilities, masks=masks, classes=classes, random_draw=random_draw)
         _save(fig, path)
 
 
@@ -889,9 +929,20 @@ def _coverage_figure(curve: pd.DataFrame, *, reference_label: str = "Verhaak Cla
     n_genes = curve.attrs.get("n_genes")
     fig = Figure(figsize=(6.4, 4.4), layout="constrained")
     ax = fig.add_subplot()
-    colours = sns.color_palette("colorblind", 2)
-    ax.plot(curve["n"], 100.0 * curve[y], color=colours[0], linewidth=2.0, label="Single-gene masking ranking")
-    ax.plot(curve["n"], 100.0 * curve[expected[y]], color="0.35", linestyle="--", linewidth=1.5,
+    groups = list(pd.unique(curve["class"])) if "class" in curve.columns else [None]
+    colours = sns.color_palette("colorblind", max(2, len(groups)))
+    for colour, group in zip(colours, groups):
+        part = curve if group is None else curve[curve["class"] == group]
+        if group is None:
+            label = "Single-gene masking ranking"
+        elif str(group) == "all":
+            label = "All sets (genes ranked by the network's score)"
+        else:
+            size = f", {int(part['reference_size'].iloc[0])} genes" if "reference_size" in part.columns else ""
+            label = f"{group} set (genes ranked by {group} AUC{size})"
+        ax.plot(part["n"], 100.0 * part[y], color=colour, linewidth=2.0, label=label)
+    first = curve if groups == [None] else curve[curve["class"] == groups[0]]
+    ax.plot(first["n"], 100.0 * first[expected[y]], color="0.35", linestyle="--", linewidth=1.5,
             label="Random gene order (expected)")
     ax.set_xlim(0, float(curve["n"].max()))
     ax.set_ylim(0, 100)
@@ -913,7 +964,9 @@ def plot_coverage_curve(curve: pd.DataFrame, path: str | os.PathLike, *,
 
     ``y`` is ``share_of_reference`` (the share of the reference genes found, default) or
     ``share_of_top`` (the share of the top N that are reference genes); the dashed line is the
-    expectation for a random gene order.
+    expectation for a random gene order. A ``class`` column (``validation.class_coverage_curves``,
+    or a pooled curve labelled ``all``) draws one line per class; the dashed line is then the first
+    class's expectation (the same for every class for ``share_of_reference``).
     """
     with _style():
         fig = _coverage_figure(curve, reference_label=reference_label, y=y)
@@ -921,7 +974,8 @@ def plot_coverage_curve(curve: pd.DataFrame, path: str | os.PathLike, *,
 
 
 _RECOVERY_METHODS = {"masking_rank": "Gene-set masking", "enrichment_rank": "Saliency GSEA (patients enriched)",
-                     "correlation_rank": "Correlation GSEA (|NES|)"}
+                     "correlation_rank": "Correlation GSEA (|NES|)",
+                     "masking_gsea_rank": "Single-gene masking GSEA (NES)"}
 
 
 def _recovery_methods_figure(recovery: pd.DataFrame) -> Figure:
@@ -934,10 +988,10 @@ def _recovery_methods_figure(recovery: pd.DataFrame) -> Figure:
     rec = recovery.reset_index(drop=True)
     y = np.arange(len(rec))[::-1].astype(float)
     colours = dict(zip(methods, sns.color_palette("colorblind", len(methods))))
-    markers = dict(zip(methods, ["o", "s", "D"]))
+    markers = dict(zip(methods, ["o", "s", "D", "^"]))
     fig = Figure(figsize=(7.4, 1.6 + 0.48 * len(rec)), layout="constrained")
     ax = fig.add_subplot()
-    offsets = np.linspace(-0.18, 0.18, len(methods)) if len(methods) > 1 else [0.0]
+    offsets = np.linspace(-0.24, 0.24, len(methods)) if len(methods) > 1 else [0.0]
     n_sets = pd.to_numeric(rec["n_sets"], errors="coerce")
     for method, off in zip(methods, offsets):
         ranks = pd.to_numeric(rec[method], errors="coerce")
@@ -960,8 +1014,27 @@ def plot_driver_recovery_methods(recovery: pd.DataFrame, path: str | os.PathLike
     """Rank of each planted driver set under each interpretation method (``recovery.driver_ranks``).
 
     One row per (target, driver); markers for the masking rank, the saliency-GSEA rank and the
-    correlation-GSEA rank (the columns present), and a black tick at the number of sets ranked.
+    correlation-GSEA rank and the single-gene-masking GSEA rank (the columns present), and a black
+    tick at the number of sets ranked.
     """
     with _style():
         fig = _recovery_methods_figure(recovery)
         _save(fig, path)
+
+
+# --------------------------------------------------------------------------- PNG + SVG (paper figures; radiogenomics/paper.py)
+
+def save_png_svg(fig: Figure, stem: str | os.PathLike) -> list[str]:
+    """Write ``fig`` as ``<stem>.png`` (``DPI``) and ``<stem>.svg`` (text kept as text), each atomically.
+
+    ``stem`` is the path without a suffix (a ``.png``/``.svg`` suffix is replaced). Returns both paths.
+    """
+    stem = os.fspath(stem)
+    base, ext = os.path.splitext(stem)
+    if ext.lower() in (".png", ".svg"):
+        stem = base
+    paths = [f"{stem}.png", f"{stem}.svg"]
+    for path in paths:
+        _save(fig, path)
+    return paths
+# --------------------------------------------------------------------------- end PNG + SVG

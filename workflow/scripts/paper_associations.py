@@ -1,0 +1,33 @@
+"""Paper tables and heatmaps: trait-trait and trait-clinical associations (Fisher / Fisher-Freeman-Halton, Bonferroni)."""
+
+import _common
+
+log = _common.start(snakemake, "paper_associations")  # noqa: F821
+
+import pandas as pd  # noqa: E402
+
+from radiogenomics import files, paper, survival, targets  # noqa: E402
+
+inp, out, params = snakemake.input, snakemake.output, snakemake.params  # noqa: F821
+traits = targets.class_labels(pd.read_parquet(inp.targets), files.read_json(inp.meta), list(params.traits))
+cfg = params.paper
+if "traits_png" in out.keys():
+    table = paper.association_table(traits, paper.trait_pairs(list(params.traits)), n_resamples=cfg["n_resamples"],
+                                    seed=params.seed, alpha=cfg["alpha"])
+    files.write_table(table, out.traits)
+    paper.draw(paper.association_heatmap_figure, out.traits_png, table, list(params.traits), list(params.traits),
+               title="Association between traits (Cramér's V)", row_label="Trait", col_label="Trait",
+               symmetric=True, alpha=cfg["alpha"])
+if "clinical_png" in out.keys():
+    covariates = paper.clinical_covariates(pd.read_parquet(inp.clinical))
+    endpoint = survival.read_endpoint(inp.endpoint)
+    clinical = paper.clinical_categories(covariates, endpoint, age_cut=cfg["age_cut"],
+                                         karnofsky_cut=cfg["karnofsky_cut"])
+    data = traits.join(clinical, how="outer")
+    columns = list(clinical.columns)
+    table = paper.association_table(data, paper.cross_pairs(list(params.traits), columns),
+                                    n_resamples=cfg["n_resamples"], seed=params.seed, alpha=cfg["alpha"])
+    files.write_table(table, out.clinical)
+    paper.draw(paper.association_heatmap_figure, out.clinical_png, table, list(params.traits), columns,
+               title="Association between traits and clinical variables (Cramér's V)", row_label="Trait",
+               col_label="Clinical variable", alpha=cfg["alpha"])

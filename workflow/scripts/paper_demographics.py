@@ -1,0 +1,30 @@
+"""Paper table: demographics per cohort (age, gender, race, Karnofsky, survival status), TSV and HTML."""
+
+import _common
+
+log = _common.start(snakemake, "paper_demographics")  # noqa: F821
+
+import pandas as pd  # noqa: E402
+
+from radiogenomics import files, paper, survival  # noqa: E402
+
+inp, out, params = snakemake.input, snakemake.output, snakemake.params  # noqa: F821
+covariates = paper.clinical_covariates(pd.read_parquet(inp.clinical))
+endpoint = survival.read_endpoint(inp.endpoint)
+lists = files.read_json(inp.cohorts)
+cohorts = {}
+for label, key in params.cohorts.items():
+    patients = lists["targets"].get(key, []) if key in lists.get("targets", {}) else lists.get(key, [])
+    if not patients:
+        log.info("cohort %s (%s) has no patients: left out of the demographics table", label, key)
+        continue
+    cohorts[label] = patients
+long = paper.demographics(covariates, cohorts, endpoint)
+wide = paper.demographics_wide(long)
+files.write_table(long, out.long)
+files.write_table(wide, out.table)
+files.write_text(paper.table_html(wide, title="Patient characteristics per cohort", note=(
+    "Age (years) and Karnofsky score: median [interquartile range]; categories: n (% of the cohort). Race: white "
+    "vs non-white, unknown counted as missing. Survival status from the overall-survival endpoint; 'no endpoint' "
+    "patients are listed with the reason in survival/endpoint_problems.tsv.")), out.html)
+log.info("demographics: cohorts %s", {k: len(v) for k, v in cohorts.items()})
