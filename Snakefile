@@ -9,7 +9,11 @@ min_version("9.0")
 configfile: "config/config.yaml"
 
 
+report: "workflow/report/workflow.rst"
+
+
 include: "workflow/rules/common.smk"
+include: "workflow/rules/download.smk"
 include: "workflow/rules/simulate.smk"
 include: "workflow/rules/ingest.smk"
 include: "workflow/rules/cohorts.smk"
@@ -17,9 +21,11 @@ include: "workflow/rules/models.smk"
 include: "workflow/rules/interpretation.smk"
 include: "workflow/rules/survival.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/test_cohort.smk"
+include: "workflow/rules/paper.smk"
 
 
 rule all:
+    default_target: True
     input:
         all_outputs(),
-    default_target: True

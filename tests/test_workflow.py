@@ -3,25 +3,17 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-SNAKEMAKE = str(Path(sys.executable).parent / "snakemake")
-TINY = REPO / "tests" / "data" / "tiny.yaml"
+from conftest import REPO, TINY, snakemake
+
 TRAITS = ["f5", "f6", "f7", "f14", "f9", "f10"]
 TARGETS = TRAITS + ["subtype"]
 COLLECTIONS = ["programs", "celltypes", "verhaak"]
 MODELS = ["network", "logreg_l2", "random_forest"]  # evaluation.models of tests/data/tiny.yaml
-
-
-def snakemake(*args: str, cwd: Path = REPO, timeout: int = 900) -> subprocess.CompletedProcess:
-    cmd = [SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), *args]
-    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout)
 
 
 def test_lint_is_clean():
@@ -39,16 +31,6 @@ def test_default_config_dry_run(tmp_path):
     for rule, count in [("evaluate_network_fold", 35), ("evaluate_baseline_fold", 175), ("final_network", 7),
                         ("gene_masking", 21), ("saliency_enrichment", 21), ("km_figure", 7)]:
         assert any(line.split()[:2] == [rule, str(count)] for line in out.splitlines()), (rule, out)
-
-
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory) -> Path:
-    work = tmp_path_factory.mktemp("tiny")
-    res = snakemake("--directory", str(work), "--configfile", str(TINY), "--cores", "2", timeout=1200)
-    if res.returncode != 0:
-        logs = "\n".join(f"== {p}\n{p.read_text()[-3000:]}" for p in (work / "results" / "logs").rglob("*.log"))
-        pytest.fail(f"workflow failed:\n{res.stderr[-6000:]}\n{logs[-8000:]}")
-    return work / "results"
 
 
 def expected_outputs(r: Path) -> list[Path]:
@@ -177,3 +159,22 @@ def test_real_tcga_gbm_config_runs_subtype_validation(real_data_dir, tmp_path):
     assert lr.loc[0, "n"] > 150 and lr.loc[0, "n_groups"] == 4
     for c in ("hallmark", "puchalski", "verhaak"):
         assert (r / "figures" / f"masking_{c}.png").stat().st_size > 0
+    # --- subtype validation (study Figure 2) on the real Verhaak table ---
+    single = pd.read_csv(r / "masking" / "subtype" / "single_genes.tsv", sep="\t")
+    assert len(single) == 840 and {f"auc_{c}" for c in ("Classical", "Mesenchymal", "Neural", "Proneural")} <= set(
+        single.columns)
+    auc = pd.read_csv(r / "validation" / "subtype_set_auc.tsv", sep="\t")
+    assert len(auc) == 16 and auc["own"].sum() == 4
+    summary = pd.read_csv(r / "validation" / "subtype_summary.tsv", sep="\t").set_index("class")
+    # each subtype's own ClaNC set keeps it recognised better than the other subtypes' sets on average
+    assert (summary["own_set_auc"] > summary["other_sets_mean_auc"]).all(), summary
+    assert (summary["own_set_auc"] > 0.8).all(), summary
+    cov = pd.read_csv(r / "validation" / "coverage_curve.tsv", sep="\t")
+    assert sorted(set(cov["class"])) == ["Classical", "Mesenchymal", "Neural", "Proneural", "all"]
+    # per class, the class's own 210 genes lead the genes ranked by that class's single-gene AUC
+    top = cov[(cov["class"] != "all") & (cov["n"] == 100)]
+    assert (top["share_of_top"] > top["expected_share_of_top"]).all(), top
+    for ranking in ("correlation", "masking"):
+        assert (r / "enrichment" / "subtype" / f"hallmark_{ranking}.tsv").stat().st_size > 0
+    for fig in ("subtype_masking.png", "coverage_curve.png"):
+        assert (r / "figures" / "validation" / fig).stat().st_size > 0

@@ -10,7 +10,6 @@ sys.path.insert(0, str(REPO))
 from radiogenomics import selection as model_selection  # noqa: E402
 from radiogenomics.targets import resolve_specs  # noqa: E402
 
-
 validate(config, schema=str(REPO / "workflow" / "schemas" / "config.schema.yaml"))
 
 R = config["results"]
@@ -28,15 +27,30 @@ SIMULATED_GENE_SETS = {
 }
 
 
+# --- public-data downloads (rules: workflow/rules/download.smk; code: radiogenomics/download.py) ---
+# With downloads.enabled, a source's `input:` replaces that entry of `inputs` (its local `path`, or
+# the file the download rule fetches into downloads.dir). Ignored when simulate.enabled.
+from radiogenomics import download as public_data  # noqa: E402
+
+DOWNLOADS = public_data.plan(
+    config["downloads"],
+    kinds=public_data.input_kinds(REPO / "workflow" / "schemas" / "config.schema.yaml"),
+)
+# --- end downloads ---
+
+
 def input_path(kind):
-    """Path of a raw input table: simulated, or from config `inputs` (None when not given)."""
+    """Path of a raw input table: simulated, downloaded, or from config `inputs` (None when not given)."""
     if SIMULATED:
-        return SIMULATED_INPUTS[kind]
-    return config["inputs"].get(kind)
+        return SIMULATED_INPUTS.get(kind)
+    downloaded = DOWNLOADS.input_path(kind)
+    return downloaded if downloaded is not None else config["inputs"].get(kind)
 
 
 def gene_set_paths():
-    return SIMULATED_GENE_SETS if SIMULATED else dict(config["inputs"]["gene_sets"])
+    if SIMULATED:
+        return SIMULATED_GENE_SETS
+    return {**config["inputs"]["gene_sets"], **DOWNLOADS.gene_set_paths()}
 
 
 def has_input(kind):
@@ -46,13 +60,71 @@ def has_input(kind):
 if not has_input("expression"):
     raise ValueError("config: inputs.expression is required when simulate.enabled is false")
 
-TARGET_SPECS = resolve_specs(config["targets"]["presets"], config["targets"]["definitions"])
-for _spec in TARGET_SPECS:
-    _src = {"vasari": "vasari", "subtype": "clanc"}[_spec.source]
-    if not has_input(_src):
+# --- generic inputs: plain target table, held-out test cohort (ingest.smk, cohorts.smk, test_cohort.smk) ---
+from radiogenomics import parsers as _parsers  # noqa: E402
+from radiogenomics.simulate import HISTOLOGY_TARGET, radiomic_feature_names  # noqa: E402
+
+_SIM = config["simulate"]
+SIM_PLAIN_TARGETS = SIMULATED and (_SIM.get("n_radiomic", 0) > 0 or _SIM.get("histology", False))
+SIM_TEST = SIMULATED and _SIM.get("n_test_patients", 0) > 0
+if SIM_PLAIN_TARGETS:
+    SIMULATED_INPUTS["targets"] = f"{SIM_DIR}/targets.tsv"
+SIMULATED_TEST = {"expression": f"{SIM_DIR}/test_expression.tsv"}
+if SIM_PLAIN_TARGETS:
+    SIMULATED_TEST["targets"] = f"{SIM_DIR}/test_targets.tsv"
+if SIM_TEST and not SIM_PLAIN_TARGETS:
+    raise ValueError(
+        "config: simulate.n_test_patients needs simulate.n_radiomic > 0 or simulate.histology: the "
+        "simulated test cohort is scored on the plain target table"
+    )
+ID_RULE = config["inputs"]["id_rule"]  # patient-ID rule of the plain tables (radiogenomics/ids.py)
+_parsers.make_id_rule(ID_RULE)  # an unknown rule or a bad regex stops here, before any job runs
+TARGET_SOURCE_INPUT = {"vasari": "vasari", "subtype": "clanc", "targets": "targets"}
+
+
+def test_input(kind):
+    """Path of a held-out test-cohort input (expression, targets, patients), or None."""
+    if SIMULATED:
+        return SIMULATED_TEST.get(kind) if SIM_TEST else None
+    return config["inputs"]["test"].get(kind)
+
+
+TEST_COHORT = test_input("expression") is not None or test_input("patients") is not None
+if test_input("expression") is not None and test_input("patients") is not None:
+    raise ValueError(
+        "config: inputs.test takes either a second cohort (expression + targets) or a declared "
+        "split (patients), not both"
+    )
+if test_input("expression") is not None and test_input("targets") is None:
+    raise ValueError("config: inputs.test.expression needs inputs.test.targets (the test cohort's target table)")
+
+
+def _table_target_columns():
+    """Columns of the plain target table declared as continuous targets by targets.continuous_columns."""
+    columns = config["targets"]["continuous_columns"]
+    if columns != "all":
+        return list(columns)
+    if not has_input("targets"):
         raise ValueError(
-            f"config: target {_spec.name!r} reads the {_spec.source} table, but inputs.{_src} is not set"
+            "config: targets.continuous_columns is 'all' but there is no plain target table "
+            "(inputs.targets, or simulate.n_radiomic / simulate.histology)"
         )
+    if SIMULATED:
+        return radiomic_feature_names(_SIM.get("n_radiomic", 0)) + ([HISTOLOGY_TARGET] if _SIM.get("histology") else [])
+    return _parsers.read_table_columns(input_path("targets"))
+
+
+TARGET_SPECS = resolve_specs(
+    config["targets"]["presets"],
+    config["targets"]["definitions"],
+    _table_target_columns(),
+    continuous_missing=config["targets"]["continuous_missing"],
+)
+for _spec in TARGET_SPECS:
+    _src = TARGET_SOURCE_INPUT[_spec.source]
+    if not has_input(_src):
+        raise ValueError(f"config: target {_spec.name!r} reads the {_spec.source} table, but inputs.{_src} is not set")
+# --- end generic inputs ---
 TARGETS = [s.name for s in TARGET_SPECS]
 IMAGING_TARGETS = [s.name for s in TARGET_SPECS if s.source == "vasari"]
 # Model selection: the settings are checked here, before any job runs (empty grids, unknown models).
@@ -68,9 +140,7 @@ SELECTION_SETTINGS = {
     "n_jobs": config["threads"],
 }
 NETWORK_CONFIGS = model_selection.check_settings(SELECTION_SETTINGS)["network_configs"]
-ENCODER_ARCHS = (
-    model_selection.required_encoders(NETWORK_CONFIGS) if config["autoencoder"]["enabled"] else {}
-)
+ENCODER_ARCHS = model_selection.required_encoders(NETWORK_CONFIGS) if config["autoencoder"]["enabled"] else {}
 MODELS = list(EVALUATION["models"])
 BASELINE_MODELS = [m for m in MODELS if m != "network"]
 FOLDS = list(range(config["cv"]["folds"]))
@@ -104,6 +174,11 @@ def job_resources(gpu=False):
     return res
 
 
+# Each stage file may register a function returning its final outputs for `rule all`
+# (STAGE_OUTPUTS.append(fn)); they are called when `rule all` is built, after every include.
+STAGE_OUTPUTS = []
+
+
 def all_outputs():
     out = [
         f"{R}/evaluation/cv_scores.tsv",
@@ -122,6 +197,8 @@ def all_outputs():
         out += expand(f"{R}/figures/km/{{target}}.png", target=survival_groupings())
     if SIMULATED:
         out += [f"{R}/recovery/driver_ranks.tsv", f"{R}/figures/driver_recovery.png"]
+    for stage_outputs in STAGE_OUTPUTS:
+        out += stage_outputs()
     return out
 
 
@@ -147,6 +224,8 @@ def target_sources(wildcards=None):
         src["vasari"] = rules.ingest_vasari.output.vasari
     if has_input("clanc"):
         src["subtype"] = rules.ingest_clanc.output.subtypes
+    if has_input("targets"):
+        src["targets"] = rules.ingest_targets.output.targets
     return src
 
 
@@ -167,8 +246,6 @@ def fold_predictions(wildcards=None):
 def masking_models(wildcards):
     """Out-of-fold masking reads the outer-fold networks and the split file; `final` reads the refit network."""
     if config["masking"]["mode"] == "out_of_fold":
-        models = {
-            f"fold_model_{k}": f"{R}/models/{wildcards.target}/network/fold{k}.pt" for k in FOLDS
-        }
+        models = {f"fold_model_{k}": f"{R}/models/{wildcards.target}/network/fold{k}.pt" for k in FOLDS}
         return {**models, "folds": f"{R}/splits/{wildcards.target}.tsv"}
     return {"model": f"{R}/models/{wildcards.target}/final.pt"}

@@ -5,7 +5,12 @@ rule figure_cv_scores:
     input:
         scores=rules.evaluation_summary.output.scores,
     output:
-        figure=f"{R}/figures/cv_scores.png",
+        figure=report(
+            f"{R}/figures/cv_scores.png",
+            caption="../report/cv_scores.rst",
+            category="2 Models",
+            subcategory="Nested cross-validation",
+        ),
     log:
         f"{R}/logs/figure_cv_scores.log",
     conda:
@@ -20,15 +25,20 @@ rule figure_masking:
     input:
         tables=expand(f"{R}/masking/{{target}}/{{{{collection}}}}.tsv", target=TARGETS),
     output:
-        figure=f"{R}/figures/masking_{{collection}}.png",
-    params:
-        targets=TARGETS,
+        figure=report(
+            f"{R}/figures/masking_{{collection}}.png",
+            caption="../report/masking.rst",
+            category="3 Interpretation",
+            subcategory="Gene masking",
+        ),
     log:
         f"{R}/logs/figure_masking/{{collection}}.log",
     conda:
         "../envs/plots.yaml"
     resources:
         **job_resources(),
+    params:
+        targets=TARGETS,
     script:
         "../scripts/figure_masking.py"
 
@@ -37,15 +47,20 @@ rule figure_enrichment:
     input:
         summaries=expand(f"{R}/enrichment/{{target}}/{{{{collection}}}}_summary.tsv", target=TARGETS),
     output:
-        figure=f"{R}/figures/enrichment_{{collection}}.png",
-    params:
-        targets=TARGETS,
+        figure=report(
+            f"{R}/figures/enrichment_{{collection}}.png",
+            caption="../report/enrichment.rst",
+            category="3 Interpretation",
+            subcategory="Saliency GSEA",
+        ),
     log:
         f"{R}/logs/figure_enrichment/{{collection}}.log",
     conda:
         "../envs/plots.yaml"
     resources:
         **job_resources(),
+    params:
+        targets=TARGETS,
     script:
         "../scripts/figure_enrichment.py"
 
@@ -54,7 +69,12 @@ rule figure_driver_recovery:
     input:
         table=rules.driver_recovery.output.table,
     output:
-        figure=f"{R}/figures/driver_recovery.png",
+        figure=report(
+            f"{R}/figures/driver_recovery.png",
+            caption="../report/driver_recovery.rst",
+            category="3 Interpretation",
+            subcategory="Driver recovery (simulated cohort)",
+        ),
     log:
         f"{R}/logs/figure_driver_recovery.log",
     conda:
@@ -63,3 +83,53 @@ rule figure_driver_recovery:
         **job_resources(),
     script:
         "../scripts/figure_driver_recovery.py"
+
+
+# --- interpretation figures (subtype validation, driver recovery by method) ---
+if VALIDATION:
+
+    rule figure_subtype_validation:
+        input:
+            probabilities=VALIDATION_OUTPUTS["probabilities"],
+            coverage=VALIDATION_OUTPUTS["coverage"],
+        output:
+            heatmap=report(
+                VALIDATION_FIGURES["heatmap"],
+                caption="../report/subtype_masking.rst",
+                category="3 Interpretation",
+                subcategory="Subtype validation",
+            ),
+            coverage=report(
+                VALIDATION_FIGURES["coverage"],
+                caption="../report/coverage_curve.rst",
+                category="3 Interpretation",
+                subcategory="Subtype validation",
+            ),
+        log:
+            f"{R}/logs/figure_subtype_validation.log",
+        conda:
+            "../envs/plots.yaml"
+        resources:
+            **job_resources(),
+        script:
+            "../scripts/figure_subtype_validation.py"
+
+
+rule figure_driver_recovery_methods:
+    input:
+        table=rules.driver_recovery.output.table,
+    output:
+        figure=report(
+            f"{R}/figures/driver_recovery_methods.png",
+            caption="../report/driver_recovery_methods.rst",
+            category="3 Interpretation",
+            subcategory="Driver recovery (simulated cohort)",
+        ),
+    log:
+        f"{R}/logs/figure_driver_recovery_methods.log",
+    conda:
+        "../envs/plots.yaml"
+    resources:
+        **job_resources(),
+    script:
+        "../scripts/figure_driver_recovery_methods.py"

@@ -10,19 +10,19 @@ rule train_autoencoder:
     output:
         model=f"{R}/models/autoencoder/{{arch}}.pt",
         history=f"{R}/models/autoencoder/{{arch}}_history.tsv",
-    params:
-        architecture=lambda wildcards: ENCODER_ARCHS[wildcards.arch],
-        training=config["autoencoder"],
-        seed=config["seed"],
-    threads: torch_threads()
     log:
         f"{R}/logs/train_autoencoder/{{arch}}.log",
     benchmark:
         f"{R}/benchmarks/train_autoencoder/{{arch}}.tsv"
     conda:
         "../envs/torch.yaml"
+    threads: torch_threads()
     resources:
         **job_resources(gpu=True),
+    params:
+        architecture=lambda wildcards: ENCODER_ARCHS[wildcards.arch],
+        training=config["autoencoder"],
+        seed=config["seed"],
     script:
         "../scripts/train_autoencoder.py"
 
@@ -38,18 +38,18 @@ rule evaluate_network_fold:
         predictions=f"{R}/evaluation/{{target}}/network/fold{{fold}}.tsv",
         params=f"{R}/evaluation/{{target}}/network/fold{{fold}}.json",
         model=f"{R}/models/{{target}}/network/fold{{fold}}.pt",
-    params:
-        settings=SELECTION_SETTINGS,
-        seed=config["seed"],
-    threads: torch_threads()
     log:
         f"{R}/logs/evaluate_fold/{{target}}/network/fold{{fold}}.log",
     benchmark:
         f"{R}/benchmarks/evaluate_fold/{{target}}/network/fold{{fold}}.tsv"
     conda:
         "../envs/torch.yaml"
+    threads: torch_threads()
     resources:
         **job_resources(gpu=True),
+    params:
+        settings=SELECTION_SETTINGS,
+        seed=config["seed"],
     script:
         "../scripts/evaluate_fold.py"
 
@@ -63,18 +63,18 @@ rule evaluate_baseline_fold:
     output:
         predictions=f"{R}/evaluation/{{target}}/{{baseline}}/fold{{fold}}.tsv",
         params=f"{R}/evaluation/{{target}}/{{baseline}}/fold{{fold}}.json",
-    params:
-        settings=SELECTION_SETTINGS,
-        seed=config["seed"],
-    threads: torch_threads()
     log:
         f"{R}/logs/evaluate_fold/{{target}}/{{baseline}}/fold{{fold}}.log",
     benchmark:
         f"{R}/benchmarks/evaluate_fold/{{target}}/{{baseline}}/fold{{fold}}.tsv"
     conda:
         "../envs/core.yaml"
+    threads: torch_threads()
     resources:
         **job_resources(),
+    params:
+        settings=SELECTION_SETTINGS,
+        seed=config["seed"],
     script:
         "../scripts/evaluate_fold.py"
 
@@ -88,18 +88,18 @@ rule final_network:
     output:
         model=f"{R}/models/{{target}}/final.pt",
         selected=f"{R}/models/{{target}}/selected.json",
-    params:
-        settings=SELECTION_SETTINGS,
-        seed=config["seed"],
-    threads: torch_threads()
     log:
         f"{R}/logs/final_network/{{target}}.log",
     benchmark:
         f"{R}/benchmarks/final_network/{{target}}.tsv"
     conda:
         "../envs/torch.yaml"
+    threads: torch_threads()
     resources:
         **job_resources(gpu=True),
+    params:
+        settings=SELECTION_SETTINGS,
+        seed=config["seed"],
     script:
         "../scripts/final_network.py"
 
@@ -112,20 +112,30 @@ rule evaluation_summary:
     output:
         scores=f"{R}/evaluation/cv_scores.tsv",
         bootstrap=f"{R}/evaluation/bootstrap.tsv",
-        summary=f"{R}/evaluation/summary.tsv",
+        summary=report(
+            f"{R}/evaluation/summary.tsv",
+            caption="../report/evaluation_summary.rst",
+            category="2 Models",
+            subcategory="Nested cross-validation",
+        ),
         selected=f"{R}/evaluation/selected_networks.json",
-        figure=f"{R}/figures/performance.png",
-    params:
-        targets=TARGETS,
-        models=MODELS,
-        folds=FOLDS,
-        n_bootstrap=EVALUATION["n_bootstrap"],
-        seed=config["seed"],
+        figure=report(
+            f"{R}/figures/performance.png",
+            caption="../report/performance.rst",
+            category="2 Models",
+            subcategory="Nested cross-validation",
+        ),
     log:
         f"{R}/logs/evaluation_summary.log",
     conda:
         "../envs/plots.yaml"
     resources:
         **job_resources(),
+    params:
+        targets=TARGETS,
+        models=MODELS,
+        folds=FOLDS,
+        n_bootstrap=EVALUATION["n_bootstrap"],
+        seed=config["seed"],
     script:
         "../scripts/evaluation_summary.py"

@@ -24,3 +24,26 @@ def start(snakemake, name: str):
 
 
 TORCH_SCRIPTS = {"train_autoencoder", "evaluate_fold", "final_network", "gene_masking", "gene_saliency"}
+
+
+# --- GPU resource tag (resources: gpu=, from config resources.gpu; see job_resources in common.smk) ---
+def device(snakemake, logger):
+    """``"cuda"`` when the job was given a GPU (resources gpu > 0) and torch sees CUDA, else ``"cpu"``; logged.
+
+    A job that asked for a GPU on a machine without CUDA runs on the CPU with a warning (same numbers,
+    slower); a job with gpu=0 never touches a GPU even when one is visible.
+    """
+    import torch
+
+    gpus = int(getattr(snakemake.resources, "gpu", 0) or 0)
+    cuda = torch.cuda.is_available()
+    if gpus > 0 and cuda:
+        logger.info("device: cuda (%s; job resources gpu=%d)", torch.cuda.get_device_name(0), gpus)
+        return "cuda"
+    if gpus > 0:
+        logger.warning("device: cpu (job resources gpu=%d, but torch %s sees no CUDA device)", gpus,
+                       torch.__version__)
+    else:
+        logger.info("device: cpu (job resources gpu=0)")
+    return "cpu"
+# --- end GPU resource tag ---
