@@ -89,6 +89,22 @@ def mlp_block(n_in: int, n_out: int, activation: str, batch_norm: bool = True) -
     return nn.Sequential(*layers)
 
 
+class HostDropout(nn.Dropout):
+    """``nn.Dropout`` whose masks always come from the CPU random generator.
+
+    On the CPU it is exactly ``nn.Dropout``. On a GPU the mask is drawn on the CPU (the same
+    draw a CPU run makes) and copied over, so training on a GPU uses the same masks as on the
+    CPU and the two differ only by float rounding; the mask is small next to the layer's
+    weights (batch x units).
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0 or x.device.type == "cpu":
+            return super().forward(x)
+        keep = torch.empty(x.shape, dtype=x.dtype).bernoulli_(1 - self.p).div_(1 - self.p)
+        return x * keep.to(x.device, non_blocking=True)
+
+
 class Encoder(nn.Sequential):
     def __init__(self, n_genes: int, hidden: Sequence[int], activation: str = "tanh", batch_norm: bool = True):
         sizes = [n_genes, *hidden]
@@ -115,7 +131,7 @@ class TargetNet(nn.Module):
                  dropout: float = 0.0, batch_norm: bool = True):
         super().__init__()
         self.encoder = Encoder(n_genes, hidden, activation, batch_norm)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = HostDropout(dropout)
         self.head = Linear(hidden[-1] if len(hidden) else n_genes, n_outputs)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -9,6 +9,8 @@ of the target for the median of the folds' early-stopping epochs.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import logging
 import math
 import random
@@ -19,6 +21,7 @@ import numpy as np
 import pandas as pd
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from . import evaluation
 from .cohorts import inner_split
@@ -49,6 +52,31 @@ class TrainingConfig:
         if unknown:
             raise ValueError(f"unknown training settings {sorted(unknown)}; known: {sorted(known)}")
         return cls(**dict(d))
+
+
+_DEVICE: contextvars.ContextVar[str] = contextvars.ContextVar("radiogenomics_training_device", default="cpu")
+
+
+@contextlib.contextmanager
+def on_device(device: str | torch.device):
+    """Train on ``device`` ("cpu", "cuda", "cuda:1") inside the block.
+
+    Networks and their batches move to the device for training and back to the CPU when
+    it ends, so fitted models, saved files and predictions are the same objects either way.
+    Random draws (initial weights, batch order, dropout masks) stay on the CPU generator,
+    so a GPU run trains on the same batches with the same masks as a CPU run and differs
+    only by float rounding.
+    """
+    token = _DEVICE.set(str(torch.device(device)))
+    try:
+        yield
+    finally:
+        _DEVICE.reset(token)
+
+
+def current_device() -> torch.device:
+    """The training device set by :func:`on_device` (default: the CPU)."""
+    return torch.device(_DEVICE.get())
 
 
 def set_seed(seed: int) -> None:
@@ -227,6 +255,7 @@ def epoch_steps(model: nn.Module, loss_fn, x_tr: torch.Tensor, y_tr: torch.Tenso
         model.train()
         total, count = 0.0, 0
         for idx in _batches(len(x_tr), cfg.batch_size, gen):
+            idx = idx.to(x_tr.device)
             loss = step(x_tr[idx], y_tr[idx])
             total += float(loss) * len(idx)
             count += len(idx)
@@ -252,7 +281,9 @@ class SequentialRuns:
     def __init__(self, nets: Sequence[TargetNet], loss_fns: Sequence, xs: Sequence[torch.Tensor],
                  ys: Sequence[torch.Tensor], cfg: TrainingConfig, seeds: Sequence[int],
                  rng_states: Sequence[torch.Tensor]):
-        self.nets = list(nets)
+        dev = current_device()
+        self.nets = [n.to(dev) for n in nets]
+        xs, ys = [x.to(dev) for x in xs], [y.to(dev) for y in ys]
         self.states = [s.clone() for s in rng_states]
         self.steps = [epoch_steps(n, lf, x, y, cfg, s) for n, lf, x, y, s in zip(nets, loss_fns, xs, ys, seeds)]
 
@@ -273,8 +304,12 @@ class SequentialRuns:
         out = []
         for net, x in zip(self.nets, xs):
             net.eval()
-            out.append(net(x).double().numpy())
+            out.append(net(x.to(current_device())).double().cpu().numpy())
         return out
+
+    def finish(self) -> list[TargetNet]:
+        """The K trained networks, back on the CPU."""
+        return [n.cpu() for n in self.nets]
 
 
 class StackedTargetNet(nn.Module):
@@ -392,9 +427,11 @@ class StackedRuns:
                  rng_states: Sequence[torch.Tensor]):
         if any(getattr(n, "frozen_layers", 0) for n in nets):
             raise ValueError("stacked training does not support frozen layers; use SequentialRuns")
+        dev = current_device()
         self.nets = list(nets)
-        self.net = StackedTargetNet(nets)
-        self.loss_fns, self.xs, self.ys, self.cfg = list(loss_fns), list(xs), list(ys), cfg
+        self.net = StackedTargetNet(nets).to(dev)
+        self.loss_fns, self.cfg = list(loss_fns), cfg
+        self.xs, self.ys = [x.to(dev) for x in xs], [y.to(dev) for y in ys]
         self.gens = [torch.Generator().manual_seed(s) for s in seeds]
         self.states = [s.clone() for s in rng_states]
         fused = cfg.fast and cfg.optimizer.lower() in FUSED_OPTIMIZERS  # as FastStep, so as SequentialRuns
@@ -406,7 +443,7 @@ class StackedRuns:
         batches = [_batches(len(x), self.cfg.batch_size, g) for x, g in zip(self.xs, self.gens)]
         totals, counts = [0.0] * k_models, [0] * k_models
         for s in range(max(len(b) for b in batches)):
-            idx = [b[s] if s < len(b) else None for b in batches]
+            idx = [b[s].to(x.device) if s < len(b) else None for b, x in zip(batches, self.xs)]
             active = [i is not None for i in idx]
             self.optimizer.zero_grad()
             outs = self.net([None if i is None else x[i] for x, i in zip(self.xs, idx)], self.states)
@@ -422,12 +459,15 @@ class StackedRuns:
     @torch.no_grad()
     def outputs(self, xs: Sequence[torch.Tensor]) -> list[np.ndarray]:
         self.net.eval()
-        return [o.double().numpy() for o in self.net(list(xs))]
+        dev = current_device()
+        return [o.double().cpu().numpy() for o in self.net([x.to(dev) for x in xs])]
 
     def unstack(self) -> list[TargetNet]:
-        """The K trained networks (their parameters overwritten with the stacked ones)."""
-        self.net.unstack(self.nets)
+        """The K trained networks (their parameters overwritten with the stacked ones), on the CPU."""
+        self.net.cpu().unstack(self.nets)
         return self.nets
+
+    finish = unstack
 
 
 def lockstep_runs(nets: Sequence[TargetNet], loss_fns: Sequence, xs: Sequence[torch.Tensor],
@@ -438,7 +478,7 @@ def lockstep_runs(nets: Sequence[TargetNet], loss_fns: Sequence, xs: Sequence[to
     (default: on a GPU, or with :data:`STACK_ON_CPU`, and no frozen layers), else
     :class:`SequentialRuns`."""
     if stacked is None:
-        on_gpu = next(nets[0].parameters()).device.type != "cpu"
+        on_gpu = current_device().type != "cpu"
         frozen = any(getattr(n, "frozen_layers", 0) for n in nets)
         stacked = len(nets) > 1 and not frozen and (on_gpu or STACK_ON_CPU)
     runs = StackedRuns if stacked else SequentialRuns
@@ -450,8 +490,14 @@ def _train_loop(model: nn.Module, loss_fn, x_tr: torch.Tensor, y_tr: torch.Tenso
                 epochs: int | None = None, label: str = "") -> dict[str, Any]:
     """Mini-batch training; early stopping on the validation loss when a validation set is given.
 
-    Returns the history and the best epoch (1-based); the model is left with the best weights.
+    Returns the history and the best epoch (1-based); the model is left with the best weights,
+    on the CPU (it trains on :func:`current_device`).
     """
+    dev = current_device()
+    model.to(dev)
+    x_tr, y_tr = x_tr.to(dev), y_tr.to(dev)
+    if x_va is not None:
+        x_va, y_va = x_va.to(dev), y_va.to(dev)
     steps = epoch_steps(model, loss_fn, x_tr, y_tr, cfg, seed)
     max_epochs = epochs if epochs is not None else cfg.max_epochs
     history: list[dict[str, float]] = []
@@ -480,7 +526,7 @@ def _train_loop(model: nn.Module, loss_fn, x_tr: torch.Tensor, y_tr: torch.Tenso
         best_epoch = best[1]
     else:
         best_epoch = len(history)
-    model.eval()
+    model.cpu().eval()
     return {"history": history, "best_epoch": best_epoch}
 
 
@@ -519,20 +565,23 @@ def load_encoder(path: str) -> tuple[Encoder, list[str], dict]:
     return model.encoder, list(blob["genes"]), arch
 
 
+def _on(t: torch.Tensor | None, like: torch.Tensor) -> torch.Tensor | None:
+    """``t`` (a loss weight) on the device of ``like``; a no-op on the same device."""
+    return None if t is None else t.to(like.device)
+
+
 def _loss_fn(target_type: str, y_train: np.ndarray, n_outputs: int, class_weight: str | None):
     if target_type == "binary":
         pos = float((y_train == 1).sum())
         neg = float((y_train == 0).sum())
         pos_weight = torch.tensor([neg / pos]) if class_weight == "balanced" and pos > 0 else None
-        bce = nn.BCEWithLogitsLoss(pos_weight=pos_weight)
-        return lambda out, y: bce(out[:, 0], y)
+        return lambda out, y: F.binary_cross_entropy_with_logits(out[:, 0], y, pos_weight=_on(pos_weight, out))
     if target_type == "multiclass":
         weight = None
         if class_weight == "balanced":
             counts = np.bincount(y_train.astype(int), minlength=n_outputs).astype(np.float32)
             weight = torch.as_tensor(len(y_train) / (n_outputs * np.maximum(counts, 1)))
-        ce = nn.CrossEntropyLoss(weight=weight)
-        return lambda out, y: ce(out, y)
+        return lambda out, y: F.cross_entropy(out, y, weight=_on(weight, out))
     mse = nn.MSELoss()
     return lambda out, y: mse(out[:, 0], y)
 

@@ -16,9 +16,11 @@ y = targets.target_vector(pd.read_parquet(inp.targets), wc.target, meta["type"])
 folds = cohorts.read_folds(inp.folds)
 encoders = training.load_encoders({k[len("encoder_"):]: v for k, v in inp.items() if k.startswith("encoder_")},
                                   list(expression.columns))
-result = selection.evaluate_outer_fold(model_name, expression, y, folds, int(wc.fold), meta["type"], meta["classes"],
-                                       settings=params.settings, seed=params.seed, encoders=encoders or None,
-                                       target=wc.target)
+device = _common.device(snakemake, log) if model_name == "network" else "cpu"  # noqa: F821
+with training.on_device(device):
+    result = selection.evaluate_outer_fold(model_name, expression, y, folds, int(wc.fold), meta["type"],
+                                           meta["classes"], settings=params.settings, seed=params.seed,
+                                           encoders=encoders or None, target=wc.target)
 log.info("%s %s fold %s: chosen %s", wc.target, model_name, wc.fold, result.params)
 files.write_table(result.predictions, out.predictions)
 files.write_json({"target": wc.target, "model": model_name, "fold": int(wc.fold), "params": result.params}, out.params)

@@ -14,10 +14,12 @@ expression = pd.read_parquet(inp.expression)
 y = targets.target_vector(pd.read_parquet(inp.targets), wc.target, meta["type"])
 encoders = training.load_encoders({k[len("encoder_"):]: v for k, v in inp.items() if k.startswith("encoder_")},
                                   list(expression.columns))
-chosen = selection.select_final("network", expression, y, meta["type"], meta["classes"], settings=params.settings,
-                                seed=params.seed, encoders=encoders or None, target=wc.target)
-model = selection.fit_selected("network", expression, y, meta["type"], meta["classes"], chosen, seed=params.seed,
-                               encoders=encoders or None, target=wc.target)
+with training.on_device(_common.device(snakemake, log)):  # noqa: F821
+    chosen = selection.select_final("network", expression, y, meta["type"], meta["classes"],
+                                    settings=params.settings, seed=params.seed, encoders=encoders or None,
+                                    target=wc.target)
+    model = selection.fit_selected("network", expression, y, meta["type"], meta["classes"], chosen,
+                                   seed=params.seed, encoders=encoders or None, target=wc.target)
 files.write_json({"target": wc.target, "type": meta["type"], "n_patients": int(len(y)), "params": chosen.params,
                   "inner_score": {chosen.metric: chosen.score}},
                  out.selected)

@@ -16,8 +16,9 @@ if len(cohort) < 10:
                      "or set autoencoder.enabled: false")
 cfg = dict(params.training)
 cfg.pop("enabled", None)
-model, scaler, res = training.train_autoencoder(expression.loc[cohort], params.architecture,
-                                                training.TrainingConfig.from_dict(cfg), params.seed)
+with training.on_device(_common.device(snakemake, log)):  # noqa: F821
+    model, scaler, res = training.train_autoencoder(expression.loc[cohort], params.architecture,
+                                                    training.TrainingConfig.from_dict(cfg), params.seed)
 training.save_autoencoder(model, scaler, list(expression.columns), params.architecture,
                           {"n_patients": len(cohort), "best_epoch": res["best_epoch"]}, out.model)
 files.write_table(pd.DataFrame(res["history"]), out.history)
