@@ -234,12 +234,20 @@ def test_plain_table_route_with_id_rule_and_declared_split(tmp_path):
     (data / "test_patients.txt").write_text("patient\n" + "\n".join(f"{p}_tumour" for p in held) + "\n")
     programs = data / "programs.gmt"
     programs.write_text(cohort.gmt_text())
+    # a plain survival table: own column names, event words, one patient without a time (listed, not dropped
+    # silently)
+    surv = cohort.patients[cohort.patients["has_expression"]].sort_index()
+    surv = pd.DataFrame({"os_days": surv["os_days"].astype(int).astype(str).to_numpy(),
+                         "status": np.where(surv["dead"], "Dead", "Alive")}, index=[rename[p] for p in surv.index])
+    surv.iloc[0, 0] = ""
+    surv.to_csv(data / "survival.tsv", sep="\t", index_label="id")
     driven = driven_feature()
     config = {
         "seed": SEED, "simulate": {"enabled": False},
         "inputs": {"expression": str(data / "expression.csv"), "expression_format": "matrix",
                    "expression_orientation": "samples_x_genes", "id_rule": {"regex": "^(PT\\d+)(_tumour)?$"},
-                   "targets": str(data / "targets.tsv"),
+                   "targets": str(data / "targets.tsv"), "survival": str(data / "survival.tsv"),
+                   "survival_columns": {"time": "os_days", "event": "status"},
                    "gene_sets": {"programs": str(programs)}, "test": {"patients": str(data / "test_patients.txt")}},
         "targets": {"presets": [], "definitions": [HISTOLOGY, SQUAMOUS], "continuous_columns": [driven]},
         "cv": {"folds": FOLDS}, "autoencoder": {"enabled": False},
@@ -252,11 +260,13 @@ def test_plain_table_route_with_id_rule_and_declared_split(tmp_path):
     assert res.returncode == 0, (res.stdout + res.stderr)[-4000:]
     out = res.stdout + res.stderr
     for rule, count in [("evaluate_network_fold", 3 * FOLDS), ("final_baseline", 3), ("test_predictions", 3),
-                        ("test_scores", 1)]:
+                        ("test_scores", 1), ("survival_endpoint", 1), ("survival_by_trait", 1),
+                        ("survival_radiogenomic", 1), ("paper_survival", 1)]:
         assert any(line.split()[:2] == [rule, str(count)] for line in out.splitlines()), (rule, out[-3000:])
     r = tmp_path / "results"
     res = snakemake("--directory", str(tmp_path), "--configfile", str(cfg), "--cores", "2",
-                    *(f"results/splits/{t}.tsv" for t in ["histology", "squamous", driven]), timeout=900)
+                    *(f"results/splits/{t}.tsv" for t in ["histology", "squamous", driven]),
+                    "results/survival/logrank.tsv", timeout=900)
     assert res.returncode == 0, (res.stdout + res.stderr)[-4000:]
     targets = pd.read_parquet(r / "cohorts" / "targets.parquet")
     test = pd.read_parquet(r / "cohorts" / "test_targets.parquet")
@@ -270,4 +280,14 @@ def test_plain_table_route_with_id_rule_and_declared_split(tmp_path):
     truth = cohort.plain_targets.rename(index=rename)
     assert test[driven].dropna().to_numpy() == pytest.approx(truth.loc[test[driven].dropna().index, driven]
                                                              .astype(float).to_numpy(), rel=1e-5)
+    # survival from the plain table, joined by patient ID; the patient without a time is listed with the reason
+    endpoint = pd.read_csv(r / "survival" / "endpoint.tsv", sep="\t", index_col="patient")
+    problems = pd.read_csv(r / "survival" / "endpoint_problems.tsv", sep="\t")
+    assert problems["patient"].tolist() == [surv.index[0]] and "missing time" in problems["problem"].iloc[0]
+    assert len(endpoint) == len(surv) - 1
+    expected = surv.iloc[1:]
+    np.testing.assert_array_equal(endpoint.loc[expected.index, "time"], expected["os_days"].astype(float))
+    np.testing.assert_array_equal(endpoint.loc[expected.index, "event"], (expected["status"] == "Dead").astype(int))
+    logrank = pd.read_csv(r / "survival" / "logrank.tsv", sep="\t")
+    assert {"histology", "squamous"} <= set(logrank.iloc[:, 0]) and logrank["p"].between(0, 1).all()
     assert not (r / "models").exists()  # nothing trained

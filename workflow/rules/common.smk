@@ -57,6 +57,11 @@ def has_input(kind):
     return input_path(kind) is not None
 
 
+# Survival comes from the TCGA Biotab clinical table, else from a plain survival table (inputs.survival).
+SURVIVAL_TABLE = None if has_input("clinical") else input_path("survival")
+HAS_SURVIVAL = has_input("clinical") or SURVIVAL_TABLE is not None
+
+
 if not has_input("expression"):
     raise ValueError("config: inputs.expression is required when simulate.enabled is false")
 
@@ -192,7 +197,7 @@ def all_outputs():
         expand(f"{R}/figures/masking_{{collection}}.png", collection=COLLECTIONS),
         expand(f"{R}/figures/enrichment_{{collection}}.png", collection=COLLECTIONS),
     ]
-    if has_input("clinical"):
+    if HAS_SURVIVAL:
         out += [f"{R}/survival/logrank.tsv", f"{R}/figures/km_overview.png"]
         out += expand(f"{R}/figures/km/{{target}}.png", target=survival_groupings())
     if SIMULATED:

@@ -11,7 +11,7 @@ PAPER_CLINICAL = has_input("clinical")
 PAPER_TRAITS = [s.name for s in TARGET_SPECS if s.type in ("binary", "multiclass")]
 # KM panels: the categorical imaging traits, else every categorical target (the subtype on TCGA-GBM data).
 PAPER_KM_TRAITS = SURVIVAL_IMAGING_CATEGORICAL or PAPER_TRAITS
-PAPER_SURVIVAL = PAPER_CLINICAL and bool(PAPER_KM_TRAITS)
+PAPER_SURVIVAL = HAS_SURVIVAL and bool(PAPER_KM_TRAITS)
 # Demographics cohorts: column label -> key of cohorts.json (a target key for the subtype cohort).
 PAPER_COHORTS = {
     "expression": "expression",
@@ -71,10 +71,9 @@ PAPER_OUTPUTS = (
         if VALIDATION
         else []
     )
+    + ([f"{P}/demographics.html", f"{P}/demographics.tsv"] if PAPER_CLINICAL else [])
     + (
-        [f"{P}/demographics.html", f"{P}/demographics.tsv"]
-        + [f"{P}/km_traits.{ext}" for ext in ("png", "svg")]
-        + [f"{P}/km_radiogenomic.{ext}" for ext in ("png", "svg")]
+        [f"{P}/km_traits.{ext}" for ext in ("png", "svg")] + [f"{P}/km_radiogenomic.{ext}" for ext in ("png", "svg")]
         if PAPER_SURVIVAL
         else []
     )

@@ -3,7 +3,7 @@
 # log-rank per imaging trait and subtype; Cox fits adjusted for the clinical covariates; radiogenomic
 # traits (trait network x gene set enriched in the patient's saliency) with BH across their tests;
 # stepwise AIC Cox; survival by network-predicted imaging traits in the patients without imaging.
-# Everything runs only with a clinical table (see has_input in common.smk).
+# Everything runs only with a clinical table or a plain survival table (HAS_SURVIVAL in common.smk).
 
 
 include: "survival_helpers.smk"
@@ -11,7 +11,7 @@ include: "survival_helpers.smk"
 
 rule survival_endpoint:
     input:
-        clinical=rules.ingest_clinical.output.clinical,
+        unpack(survival_endpoint_input),
         follow_up=SURVIVAL_FOLLOW_UP,
     output:
         endpoint=f"{R}/survival/endpoint.tsv",
@@ -22,6 +22,9 @@ rule survival_endpoint:
         "../envs/plots.yaml"
     resources:
         **job_resources(),
+    params:
+        id_rule=ID_RULE,
+        columns=config["inputs"]["survival_columns"],
     script:
         "../scripts/survival_endpoint.py"
 

@@ -1,6 +1,6 @@
 # Settings, input functions and `rule all` outputs of the survival stage (workflow/rules/survival.smk).
 # Kept apart from the rules (snakemake --lint: no functions beside rules). Survival runs only with a
-# clinical table (has_input in common.smk).
+# clinical table or a plain survival table (HAS_SURVIVAL in common.smk).
 
 SURVIVAL = config["survival"]
 SURVIVAL_EXTRA_INPUTS = {
@@ -14,6 +14,20 @@ SURVIVAL_FOLLOW_UP = (
     + SURVIVAL_EXTRA_INPUTS["clinical_radiation"]
 )
 SURVIVAL_ENDPOINTS = ["os"] + (["pfs"] if SURVIVAL_EXTRA_INPUTS["new_tumor_event"] else [])
+if SURVIVAL_TABLE is not None and any(SURVIVAL_EXTRA_INPUTS.values()):
+    raise ValueError(
+        "config: inputs.clinical_follow_up / clinical_drug / clinical_radiation / new_tumor_event extend a TCGA "
+        "Biotab clinical table (inputs.clinical); with a plain survival table (inputs.survival) leave them empty"
+    )
+
+
+def survival_endpoint_input(wildcards=None):
+    """The overall-survival source: the ingested Biotab clinical table, or the plain survival table."""
+    if SURVIVAL_TABLE is not None:
+        return {"survival_table": SURVIVAL_TABLE}
+    return {"clinical": f"{R}/ingest/clinical.parquet"}
+
+
 SURVIVAL_ENDPOINT_FILES = {"os": f"{R}/survival/endpoint.tsv", "pfs": f"{R}/survival/pfs_endpoint.tsv"}
 SURVIVAL_ENDPOINT_LABELS = {"os": "Overall survival", "pfs": "Progression-free survival"}
 # Imaging traits: every target but the molecular subtype (VASARI traits, and plain-table targets).
@@ -68,7 +82,7 @@ def predicted_trait_models(wildcards=None):
 
 def survival_outputs():
     """Final survival outputs for `rule all` (with a clinical table only)."""
-    if not has_input("clinical"):
+    if not HAS_SURVIVAL:
         return []
     out = [f"{R}/survival/endpoint_problems.tsv", f"{R}/survival/radiogenomic_traits.tsv"]
     if "pfs" in SURVIVAL_ENDPOINTS:
