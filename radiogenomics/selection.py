@@ -35,16 +35,24 @@ import json
 import logging
 import math
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-import torch
 
-from . import baselines, evaluation, training
+from . import baselines, evaluation
 from .baselines import BASELINES
 from .evaluation import PRIMARY_METRIC, TARGET_TYPES
-from .nets import ACTIVATIONS, Encoder, FittedModel
+
+if TYPE_CHECKING:
+    from . import training
+    from .nets import Encoder, FittedModel
+
+# torch (radiogenomics.training, .nets) is imported inside the functions that train networks, so a
+# comparison-model job never pays for importing it (about 1 s per job on 2 cores).
+
+#: Activations of the network grid (the keys of :data:`radiogenomics.nets.ACTIVATIONS`).
+ACTIVATION_NAMES = ("relu", "sigmoid", "tanh")
 
 log = logging.getLogger(__name__)
 
@@ -113,8 +121,8 @@ def _check_value(key: str, v: Any) -> str | None:
                                                for h in v):
             return "a non-empty list of positive layer widths, e.g. [256, 128, 64]"
     elif key == "activation":
-        if v not in ACTIVATIONS:
-            return f"one of {sorted(ACTIVATIONS)}"
+        if v not in ACTIVATION_NAMES:
+            return f"one of {sorted(ACTIVATION_NAMES)}"
     elif key in ("batch_norm", "transfer"):
         if not isinstance(v, bool):
             return "true or false"
@@ -251,6 +259,8 @@ def required_encoders(configs: Sequence[Mapping[str, Any]]) -> dict[str, dict[st
 
 def training_config(config: Mapping[str, Any]) -> training.TrainingConfig:
     """The :class:`~radiogenomics.training.TrainingConfig` of a configuration (class weights balanced)."""
+    from . import training
+
     c = {**NETWORK_DEFAULTS, **dict(config)}
     return training.TrainingConfig(lr=float(c["lr"]), batch_size=int(c["batch_size"]), max_epochs=int(c["max_epochs"]),
                                    patience=int(c["patience"]), weight_decay=float(c["weight_decay"]),
@@ -387,6 +397,10 @@ def _inner_curve(expression: pd.DataFrame, y: pd.Series, target_type: str, class
     :func:`radiogenomics.training.lockstep_runs`) or one after another; each model trains as
     if alone (own batch order, dropout random state and optimiser), so both give the same curve.
     """
+    import torch
+
+    from . import training
+
     arch, cfg = architecture(config), training_config(config)
     nets, loss_fns, xs, ts, seeds, states, vals = [], [], [], [], [], [], []
     for k, (tr, va) in enumerate(splits):
@@ -491,6 +505,8 @@ def fit_selected(model_name: str, expression: pd.DataFrame, y: pd.Series, target
                  n_jobs: int = 1, target: str = "") -> FittedModel | baselines.BaselineFit:
     """Refit the chosen configuration on all patients of ``y``: a network for exactly ``selection.epochs``
     epochs (no early stopping), a baseline with its chosen parameters (no search)."""
+    from . import training
+
     check_model_name(model_name)
     classes = list(classes)
     if model_name == "network":
@@ -508,6 +524,8 @@ def fit_selected(model_name: str, expression: pd.DataFrame, y: pd.Series, target
 
 def model_outputs(model: FittedModel | baselines.BaselineFit, expression: pd.DataFrame) -> np.ndarray:
     """Raw outputs of a fitted network or baseline for patients x genes."""
+    from .nets import FittedModel
+
     if isinstance(model, FittedModel):
         return model.outputs(model.scaled(expression))
     return model.outputs(expression)
@@ -576,7 +594,7 @@ def evaluate_outer_fold(model_name: str, expression: pd.DataFrame, y: pd.Series,
         model = fit_selected(model_name, x_train, y_train, target_type, classes, selection, seed=fold_seed,
                              encoders=encoders, n_jobs=s["n_jobs"], target=target)
     out = model_outputs(model, expression.loc[test])
-    pred = pd.DataFrame(out, index=test, columns=training.output_columns(target_type, classes))
+    pred = pd.DataFrame(out, index=test, columns=evaluation.output_columns(target_type, classes))
     pred.insert(0, "y", y.loc[test].to_numpy())
     pred.insert(0, "fold", fold)
     pred.index.name = "patient"

@@ -351,3 +351,17 @@ def test_positive_control_every_model_beats_chance_on_planted_labels(cohort):
           {m: round(v, 3) for m, (v, _) in result.items()})
     for model, (value, _) in result.items():
         assert value > 0.75, (model, value)
+
+
+def test_selection_imports_without_torch_and_knows_the_activations():
+    """Comparison-model jobs import selection without torch; the grid's activation names are the networks'."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from radiogenomics import selection, cohorts, targets, files; "
+            "print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+    from radiogenomics import nets
+
+    assert selection.ACTIVATION_NAMES == tuple(sorted(nets.ACTIVATIONS))

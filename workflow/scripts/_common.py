@@ -12,10 +12,11 @@ if str(ROOT) not in sys.path:
 from radiogenomics import logs  # noqa: E402
 
 
-def start(snakemake, name: str):
-    """Log to ``snakemake.log[0]``; set torch's thread count from the rule's ``threads``."""
+def start(snakemake, name: str, *, uses_torch: bool | None = None):
+    """Log to ``snakemake.log[0]``; set torch's thread count from the rule's ``threads`` when the script
+    uses torch (default: ``name`` in :data:`TORCH_SCRIPTS`; only then is torch imported)."""
     logger = logs.setup(snakemake.log[0] if len(snakemake.log) else None).getChild(name)
-    if name in TORCH_SCRIPTS:
+    if name in TORCH_SCRIPTS if uses_torch is None else uses_torch:
         import torch
 
         torch.set_num_threads(max(1, int(snakemake.threads)))
