@@ -306,6 +306,20 @@ def enrichment_summary(results: pd.DataFrame, fdr: float = 0.05) -> pd.DataFrame
 DEFAULT_CORRELATION = {"binary": "pearson", "multiclass": "pearson", "continuous": "spearman"}
 
 
+def read_summaries(targets: Sequence[str], paths: Sequence[str]) -> dict[str, pd.DataFrame]:
+    """Enrichment summaries (:func:`enrichment_summary` tables written by the workflow) by network:
+    ``{target: table}``, and ``{"target:class": table}`` for each class of a multi-class network."""
+    summaries: dict[str, pd.DataFrame] = {}
+    for target, path in zip(targets, paths):
+        df = pd.read_csv(path, sep="\t")
+        if "class" in df.columns:  # multi-class network: one entry per class
+            for cls, part in df.groupby("class", sort=False):
+                summaries[f"{target}:{cls}"] = part.drop(columns="class")
+        else:
+            summaries[target] = df
+    return summaries
+
+
 def _column_correlation(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Pearson correlation of every column of ``x`` (n x g) with ``y`` (n); 0 for a constant column."""
     xc = x - x.mean(axis=0)

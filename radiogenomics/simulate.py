@@ -297,6 +297,11 @@ class SimulationParams:
         """Whether the cohort gets a plain target table (radiomic features and/or histology)."""
         return self.n_radiomic > 0 or self.histology
 
+    @classmethod
+    def from_config(cls, simulate: Mapping[str, Any], seed: int) -> "SimulationParams":
+        """The parameters of the workflow config's ``simulate`` section (its ``enabled`` switch aside)."""
+        return cls(**{k: v for k, v in simulate.items() if k != "enabled"}, seed=seed)
+
     def to_dict(self) -> dict[str, Any]:
         """All parameters; the optional ones only when they differ from their defaults (so a cohort
         that does not use them has the same truth.json as before they existed)."""

@@ -24,6 +24,24 @@ def start(snakemake, name: str, *, uses_torch: bool | None = None):
     return logger
 
 
+def load_networks(inp, out_of_fold: bool):
+    """The network(s) an interpretation job applies, with their target type.
+
+    Out of fold: ``({fold: model}, split file, type)`` from the ``fold_model_<k>`` and ``folds`` inputs
+    (each outer-fold network predicts its held-out patients); otherwise ``(final model, None, type)``
+    from the ``model`` input.
+    """
+    from radiogenomics import cohorts
+    from radiogenomics.nets import FittedModel
+
+    if out_of_fold:
+        models = {int(k[len("fold_model_"):]): FittedModel.load(v) for k, v in inp.items()
+                  if k.startswith("fold_model_")}
+        return models, cohorts.read_folds(inp.folds), next(iter(models.values())).target_type
+    model = FittedModel.load(inp.model)
+    return model, None, model.target_type
+
+
 TORCH_SCRIPTS = {"train_autoencoder", "evaluate_fold", "final_network", "gene_masking", "gene_saliency"}
 
 

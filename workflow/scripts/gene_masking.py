@@ -10,19 +10,12 @@ log = _common.start(snakemake, "gene_masking")  # noqa: F821
 
 import pandas as pd  # noqa: E402
 
-from radiogenomics import cohorts, files, masking, parsers, targets  # noqa: E402
-from radiogenomics.nets import FittedModel  # noqa: E402
+from radiogenomics import files, masking, parsers, targets  # noqa: E402
 
 inp, out, params, wc = snakemake.input, snakemake.output, snakemake.params, snakemake.wildcards  # noqa: F821
 expression = pd.read_parquet(inp.expression)
 gene_sets = parsers.read_gmt(inp.gene_sets)
-if params.mode == "out_of_fold":
-    model = {int(k[len("fold_model_"):]): FittedModel.load(v) for k, v in inp.items() if k.startswith("fold_model_")}
-    folds = cohorts.read_folds(inp.folds)
-    target_type = next(iter(model.values())).target_type
-else:
-    model, folds = FittedModel.load(inp.model), None
-    target_type = model.target_type
+model, folds, target_type = _common.load_networks(inp, params.mode == "out_of_fold")
 y = targets.target_vector(pd.read_parquet(inp.targets), wc.target, target_type)
 table = masking.gene_masking(model, expression, y, gene_sets, folds=folds, n_random=params.n_random,
                              seed=params.seed, collection=wc.collection,

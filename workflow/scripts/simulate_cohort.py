@@ -6,9 +6,7 @@ log = _common.start(snakemake, "simulate_cohort")  # noqa: F821
 
 from radiogenomics.simulate import SimulationParams, simulate_cohort  # noqa: E402
 
-sim = dict(snakemake.params.simulation)  # noqa: F821
-sim.pop("enabled", None)
-params = SimulationParams(**sim, seed=snakemake.params.seed)  # noqa: F821
+params = SimulationParams.from_config(snakemake.params.simulation, snakemake.params.seed)  # noqa: F821
 cohort = simulate_cohort(params)
 out = snakemake.output  # noqa: F821
 cohort.write(expression=out.expression, vasari=out.vasari, clinical=out.clinical, clanc=out.clanc,

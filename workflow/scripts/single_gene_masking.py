@@ -11,18 +11,11 @@ log = _common.start(snakemake, "single_gene_masking")  # noqa: F821
 
 import pandas as pd  # noqa: E402
 
-from radiogenomics import cohorts, files, masking, targets  # noqa: E402
-from radiogenomics.nets import FittedModel  # noqa: E402
+from radiogenomics import files, masking, targets  # noqa: E402
 
 inp, out, params, wc = snakemake.input, snakemake.output, snakemake.params, snakemake.wildcards  # noqa: F821
 expression = pd.read_parquet(inp.expression)
-if params.mode == "out_of_fold":
-    model = {int(k[len("fold_model_"):]): FittedModel.load(v) for k, v in inp.items() if k.startswith("fold_model_")}
-    folds = cohorts.read_folds(inp.folds)
-    target_type = next(iter(model.values())).target_type
-else:
-    model, folds = FittedModel.load(inp.model), None
-    target_type = model.target_type
+model, folds, target_type = _common.load_networks(inp, params.mode == "out_of_fold")
 y = targets.target_vector(pd.read_parquet(inp.targets), wc.target, target_type)
 table = masking.single_gene_masking(model, expression, y, folds=folds, per_class=True,
                                     device=_common.device(snakemake, log))  # noqa: F821

@@ -12,21 +12,16 @@ log = _common.start(snakemake, "subtype_validation")  # noqa: F821
 
 import pandas as pd  # noqa: E402
 
-from radiogenomics import cohorts, files, parsers, targets, validation  # noqa: E402
-from radiogenomics.nets import FittedModel  # noqa: E402
+from radiogenomics import files, parsers, targets, validation  # noqa: E402
 
 inp, out, params = snakemake.input, snakemake.output, snakemake.params  # noqa: F821
 expression = pd.read_parquet(inp.expression)
 meta = files.read_json(inp.meta)
 table = pd.read_parquet(inp.targets)
 truth = targets.class_labels(table, meta, [params.target])[params.target].dropna().astype(str)
-if "folds" in inp.keys():
-    model = {int(k[len("fold_model_"):]): FittedModel.load(v) for k, v in inp.items() if k.startswith("fold_model_")}
-    folds = cohorts.read_folds(inp.folds)
-    expression = expression.loc[expression.index.intersection(folds["patient"], sort=False)]
-else:
-    model, folds = FittedModel.load(inp.model), None
-    expression = expression.loc[expression.index.intersection(truth.index, sort=False)]
+model, folds, _ = _common.load_networks(inp, "folds" in inp.keys())
+keep = truth.index if folds is None else folds["patient"]
+expression = expression.loc[expression.index.intersection(keep, sort=False)]
 sets = parsers.read_gmt(inp.gene_sets)
 classes = meta[params.target]["classes"]
 unknown = sorted(set(sets) - set(classes))
