@@ -121,7 +121,34 @@ def _batches(n: int, batch_size: int, gen: torch.Generator) -> list[torch.Tensor
 OPTIMIZER_BLOCK = 1 << 18
 
 
-class BlockedOptimizer:
+class _InPlaceGradOptimizer:
+    """``zero_grad`` that keeps the in-place gradients of the linear layers (:class:`FastStep`)."""
+
+    params: list[torch.Tensor]
+
+    def zero_grad(self) -> None:
+        for p in self.params:
+            if not getattr(p, "_grad_in_place", False):
+                p.grad = None
+
+
+def _grouped_ranges(params, groups: int | None, block: int):
+    """``(parameter, group, start, stop)`` ranges of the flattened parameters, at most ``block``
+    elements each; with ``groups`` the leading dimension indexes independent models (a stacked
+    network) and a range never straddles two models."""
+    for p in params:
+        if not p.is_contiguous():
+            raise ValueError("the fast optimisers need contiguous parameters")
+        if groups is not None and (p.dim() == 0 or p.shape[0] != groups):
+            raise ValueError(f"stacked parameter of shape {tuple(p.shape)} lacks the leading model dimension {groups}")
+        n_groups = groups or 1
+        per = p.numel() // n_groups
+        for g in range(n_groups):
+            for a in range(g * per, (g + 1) * per, block):
+                yield p, g, a, min(a + block, (g + 1) * per)
+
+
+class BlockedOptimizer(_InPlaceGradOptimizer):
     """A torch optimiser stepped block by block over contiguous slices of the parameters.
 
     torch's CPU optimisers (``foreach=False``, the CPU default) run each update as several
@@ -130,7 +157,8 @@ class BlockedOptimizer:
     same optimiser class, with the same settings, is built over leaf views of the parameters
     in blocks of :data:`OPTIMIZER_BLOCK` elements: the same elementwise arithmetic, applied
     to a block while it sits in cache. The state (moments, step counts) is per block, and
-    identical to the whole-tensor state because every update is elementwise.
+    identical to the whole-tensor state because every update is elementwise. Adadelta uses
+    :class:`FusedAdadelta` instead where its C kernel is available.
     """
 
     def __init__(self, params, cfg: "TrainingConfig", block: int = OPTIMIZER_BLOCK, groups: int | None = None,
@@ -138,27 +166,10 @@ class BlockedOptimizer:
         if fused:  # torch's fused kernel already makes one pass: one view per model, no blocks
             block = 1 << 62
         self.params = [p for p in params if p.requires_grad]
-        # (parameter, group, start, stop, leaf view); with ``groups`` the leading dimension indexes
-        # independent models (a stacked network) and blocks never straddle two models
-        self._views: list[tuple[torch.Tensor, int, int, int, torch.Tensor]] = []
-        for p in self.params:
-            if not p.is_contiguous():
-                raise ValueError("BlockedOptimizer needs contiguous parameters")
-            flat = p.detach().view(-1)
-            n_groups = groups or 1
-            if groups is not None and (p.dim() == 0 or p.shape[0] != groups):
-                raise ValueError(f"stacked parameter of shape {tuple(p.shape)} lacks the leading model dimension {groups}")
-            per = flat.numel() // n_groups
-            for g in range(n_groups):
-                for a in range(g * per, (g + 1) * per, block):
-                    b = min(a + block, (g + 1) * per)
-                    self._views.append((p, g, a, b, flat[a:b]))
+        # (parameter, group, start, stop, leaf view)
+        self._views = [(p, g, a, b, p.detach().view(-1)[a:b])
+                       for p, g, a, b in _grouped_ranges(self.params, groups, block)]
         self.optimizer = _torch_optimizer([v[-1] for v in self._views], cfg, fused=True if fused else None)
-
-    def zero_grad(self) -> None:
-        for p in self.params:
-            if not getattr(p, "_grad_in_place", False):
-                p.grad = None
 
     def step(self, active: Sequence[bool] | None = None) -> None:
         """Update every parameter with a gradient; with ``active`` (stacked models) only those models."""
@@ -172,20 +183,64 @@ class BlockedOptimizer:
         self.optimizer.step()
 
 
-class _FusedOptimizer:
+class FusedAdadelta(_InPlaceGradOptimizer):
+    """``torch.optim.Adadelta`` (``rho`` 0.9, ``eps`` 1e-6, the config's ``lr`` and ``weight_decay``)
+    as one pass over each weight: the C kernel :func:`radiogenomics.kernels.adadelta_`.
+
+    The state (``square_avg``, ``acc_delta``) is one zero-initialised tensor per parameter, as in
+    torch's Adadelta; with ``groups`` (a stacked network) ``step(active)`` updates only the models
+    still training. CPU float32 parameters only (:func:`fast_optimizer` chooses).
+    """
+
+    rho, eps = 0.9, 1e-6
+
+    def __init__(self, params, cfg: "TrainingConfig", groups: int | None = None):
+        self.params = [p for p in params if p.requires_grad]
+        self.lr, self.weight_decay = cfg.lr, cfg.weight_decay
+        self._ranges = list(_grouped_ranges(self.params, groups, 1 << 62))
+        self.state: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
+
+    def step(self, active: Sequence[bool] | None = None) -> None:
+        """Update every parameter with a gradient; with ``active`` (stacked models) only those models."""
+        from . import kernels
+
+        for p, g, a, b in self._ranges:
+            if p.grad is None or (active is not None and not active[g]):
+                continue
+            if id(p) not in self.state:
+                self.state[id(p)] = (torch.zeros_like(p).view(-1), torch.zeros_like(p).view(-1))
+            square_avg, acc_delta = self.state[id(p)]
+            kernels.adadelta_(p.detach().view(-1)[a:b], p.grad.view(-1)[a:b], square_avg[a:b], acc_delta[a:b],
+                              lr=self.lr, rho=self.rho, eps=self.eps, weight_decay=self.weight_decay)
+
+
+class _FusedOptimizer(_InPlaceGradOptimizer):
     """A torch optimiser whose ``zero_grad`` keeps the in-place gradients of the linear layers."""
 
     def __init__(self, optimizer: torch.optim.Optimizer):
         self.optimizer = optimizer
-
-    def zero_grad(self) -> None:
-        for group in self.optimizer.param_groups:
-            for p in group["params"]:
-                if not getattr(p, "_grad_in_place", False):
-                    p.grad = None
+        self.params = [p for group in optimizer.param_groups for p in group["params"]]
 
     def step(self) -> None:
         self.optimizer.step()
+
+
+def fast_optimizer(params, cfg: "TrainingConfig", block: int = OPTIMIZER_BLOCK, groups: int | None = None):
+    """The optimiser of :class:`FastStep` and of stacked networks: torch's fused kernel (Adam, AdamW,
+    SGD), :class:`FusedAdadelta` (Adadelta on CPU float32 weights, where the C kernel builds), else
+    the torch optimiser stepped in blocks (:class:`BlockedOptimizer`)."""
+    from . import kernels
+
+    params = [p for p in params if p.requires_grad]
+    name = cfg.optimizer.lower()
+    if name in FUSED_OPTIMIZERS:
+        if groups is None:
+            return _FusedOptimizer(_torch_optimizer(params, cfg, fused=True))
+        return BlockedOptimizer(params, cfg, groups=groups, fused=True)
+    if (name == "adadelta" and all(p.device.type == "cpu" and p.dtype == torch.float32 for p in params)
+            and kernels.adadelta_available()):
+        return FusedAdadelta(params, cfg, groups=groups)
+    return BlockedOptimizer(params, cfg, block, groups=groups)
 
 
 class PlainStep:
@@ -207,10 +262,10 @@ class FastStep(PlainStep):
     """The same step, fast: the linear layers (:class:`radiogenomics.nets.Linear`) write their
     gradients in place into persistent ``.grad`` tensors (no per-step 193 MB allocations at the
     study's size), no gradient is computed for the input, and the optimiser update makes one
-    pass over the weights where torch has a fused CPU kernel (Adam, AdamW, SGD: ``fused=True``)
-    and otherwise (Adadelta) is the same torch optimiser stepped in cache-sized blocks
-    (:class:`BlockedOptimizer`). The loss trajectories agree with :class:`PlainStep` to float
-    rounding (tests/test_fast_training.py).
+    pass over the weights: torch's fused CPU kernel (Adam, AdamW, SGD: ``fused=True``) or, for
+    Adadelta, the C kernel of :class:`FusedAdadelta` (where no C compiler is found: the same torch
+    optimiser stepped in cache-sized blocks, :class:`BlockedOptimizer`); see :func:`fast_optimizer`.
+    The loss trajectories agree with :class:`PlainStep` to float rounding (tests/test_fast_training.py).
     """
 
     def __init__(self, model: nn.Module, loss_fn, cfg: "TrainingConfig", block: int = OPTIMIZER_BLOCK):
@@ -221,10 +276,7 @@ class FastStep(PlainStep):
                 for p in (m.weight, m.bias):
                     if p is not None and p.requires_grad:
                         p._grad_in_place = True
-        if cfg.optimizer.lower() in FUSED_OPTIMIZERS:
-            self.optimizer = _FusedOptimizer(_optimizer(model.parameters(), cfg, fused=True))
-        else:
-            self.optimizer = BlockedOptimizer(model.parameters(), cfg, block)
+        self.optimizer = fast_optimizer(model.parameters(), cfg, block)
 
     def __call__(self, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
         self.optimizer.zero_grad()
@@ -434,8 +486,9 @@ class StackedRuns:
         self.xs, self.ys = [x.to(dev) for x in xs], [y.to(dev) for y in ys]
         self.gens = [torch.Generator().manual_seed(s) for s in seeds]
         self.states = [s.clone() for s in rng_states]
-        fused = cfg.fast and cfg.optimizer.lower() in FUSED_OPTIMIZERS  # as FastStep, so as SequentialRuns
-        self.optimizer = BlockedOptimizer(self.net.parameters(), cfg, groups=len(nets), fused=fused)
+        # the optimiser arithmetic of FastStep (fast) or of the plain torch loop, so as SequentialRuns
+        self.optimizer = (fast_optimizer if cfg.fast else BlockedOptimizer)(self.net.parameters(), cfg,
+                                                                            groups=len(nets))
 
     def epoch(self) -> list[float]:
         self.net.train()

@@ -7,21 +7,33 @@ import pytest
 import torch
 from torch import nn
 
-from radiogenomics import baselines, nets, selection, training
+from radiogenomics import baselines, kernels, nets, selection, training
 
 from test_training import program_cohort
 
-OPTIMIZERS = ["adam", "adamw", "sgd", "adadelta"]
+#: Adadelta twice: the C kernel (FusedAdadelta) and, as where no C compiler is found, torch's Adadelta in blocks
+OPTIMIZERS = ["adam", "adamw", "sgd", "adadelta", "adadelta-blocked"]
 
 
 def _bce(out, y):
     return nn.functional.binary_cross_entropy_with_logits(out[:, 0], y)
 
 
+def _route(optimizer, monkeypatch):
+    """The optimiser name, after choosing the Adadelta route (``-blocked``: the kernel switched off)."""
+    if optimizer == "adadelta-blocked":
+        monkeypatch.setenv("RADIOGENOMICS_NO_KERNELS", "1")
+        return "adadelta"
+    if optimizer == "adadelta" and not kernels.adadelta_available():
+        pytest.skip("no C compiler for the fused Adadelta kernel")
+    return optimizer
+
+
 @pytest.mark.parametrize("optimizer", OPTIMIZERS)
-def test_fast_step_follows_the_plain_torch_loop(optimizer):
+def test_fast_step_follows_the_plain_torch_loop(optimizer, monkeypatch):
     """Same weights, batches and dropout masks: the loss trajectories and final weights agree. The
     block size (96) splits every layer into many optimiser blocks, one not a multiple of 96."""
+    route, optimizer = optimizer, _route(optimizer, monkeypatch)
     torch.manual_seed(0)
     net = nets.TargetNet(300, [64, 32, 16], 1, dropout=0.3)
     fast_net = copy.deepcopy(net)
@@ -29,6 +41,8 @@ def test_fast_step_follows_the_plain_torch_loop(optimizer):
                                   weight_decay=0.0 if optimizer == "adam" else 1e-3)
     plain = training.PlainStep(net, _bce, cfg)
     fast = training.FastStep(fast_net, _bce, cfg, block=96)
+    expected = {"adadelta": training.FusedAdadelta, "adadelta-blocked": training.BlockedOptimizer}
+    assert isinstance(fast.optimizer, expected.get(route, training._FusedOptimizer))
     net.train()
     fast_net.train()
     gen = torch.Generator().manual_seed(1)
@@ -50,7 +64,7 @@ def test_fast_step_follows_the_plain_torch_loop(optimizer):
         fast_net.eval()
         with torch.no_grad():
             torch.testing.assert_close(fast_net(x), net(x), rtol=1e-3, atol=1e-3)
-    else:  # the same torch optimiser, in blocks: the same weights
+    else:  # Adadelta's arithmetic, in blocks or in the C kernel: the same weights to float rounding
         for (name, a), b in zip(net.state_dict().items(), fast_net.state_dict().values()):
             torch.testing.assert_close(b, a, rtol=1e-5, atol=1e-6, msg=name)
     # the fast step's first-layer gradient lives in place: the same tensor every step
@@ -99,10 +113,12 @@ def _runs(kind, y, classes, optimizer, n_folds=3):
 
 
 @pytest.mark.parametrize("kind,optimizer", [("binary", "adam"), ("binary", "adadelta"), ("binary", "sgd"),
-                                            ("multiclass", "adamw"), ("continuous", "adam")])
-def test_stacked_folds_equal_sequential_folds(kind, optimizer):
+                                            ("binary", "adadelta-blocked"), ("multiclass", "adamw"),
+                                            ("continuous", "adam")])
+def test_stacked_folds_equal_sequential_folds(kind, optimizer, monkeypatch):
     """Folds of unequal size (different batch counts and a short last batch), own class weights,
     own dropout states: per model, the stacked network's losses and outputs are the sequential ones."""
+    route, optimizer = optimizer, _route(optimizer, monkeypatch)
     expr, b, m, c = program_cohort(n=100, g=80)
     _runs.expr = expr
     y, classes = {"binary": (b, ["n", "p"]), "multiclass": (m, list("abcd")), "continuous": (c, [])}[kind]
@@ -111,6 +127,9 @@ def test_stacked_folds_equal_sequential_folds(kind, optimizer):
     built = _runs(kind, y, classes, optimizer)
     (seq, xv), (stk, _) = built["sequential"], built["stacked"]
     assert isinstance(seq, training.SequentialRuns) and isinstance(stk, training.StackedRuns)
+    if optimizer == "adadelta":  # the stacked network steps its models with the route's optimiser
+        kernel = route == "adadelta"
+        assert isinstance(stk.optimizer, training.FusedAdadelta if kernel else training.BlockedOptimizer)
     sizes = {len(x) for x in stk.xs}
     assert len(sizes) > 1  # unequal folds
     # BatchNorm over padded batches rounds differently from nn.BatchNorm1d; Adam turns a rounding
