@@ -21,8 +21,9 @@ from radiogenomics.nets import FittedModel, Scaler, TargetNet
 sys.path.insert(0, str(REPO / "workflow" / "scripts"))
 import _common  # noqa: E402
 
-GPU_RULES = {"train_autoencoder", "evaluate_network_fold", "final_network", "gene_masking", "single_gene_masking",
-             "gene_saliency", "subtype_validation"}
+# evaluate_network_fold(s): the per-fold and the batched rule (evaluation.split_folds), both defined in models.smk
+GPU_RULES = {"train_autoencoder", "evaluate_network_fold", "evaluate_network_folds", "final_network", "gene_masking",
+             "single_gene_masking", "gene_saliency", "subtype_validation"}
 
 
 def _rules() -> dict[str, str]:
@@ -38,6 +39,30 @@ def test_network_rules_request_the_configured_gpu():
         assert "job_resources(gpu=True)" in rules[name], f"rule {name} does not request resources.gpu"
     common = (REPO / "workflow" / "rules" / "common.smk").read_text()
     assert 'res["gpu"] = config["resources"]["gpu"]' in common
+
+
+# imports that bring torch into a workflow script (directly or through the package's torch modules)
+TORCH_IMPORT = re.compile(r"import torch|radiogenomics\.nets|radiogenomics import .*\b(training|masking|saliency)\b"
+                          r"|FittedModel|load_networks")
+
+
+def test_rules_given_torch_threads_set_torch_threads_in_their_script():
+    """A rule with ``threads: torch_threads()`` whose script runs torch must pass those threads to torch
+    (``_common.start``: the script's name in TORCH_SCRIPTS, or ``uses_torch=``); otherwise torch would
+    use every core of the node while the scheduler counted ``threads``."""
+    checked = []
+    for name, block in _rules().items():
+        script = re.search(r'script:\s*\n\s*"\.\./scripts/(\w+\.py)"', block)
+        if "threads: torch_threads()" not in block or not script:
+            continue
+        text = (REPO / "workflow" / "scripts" / script.group(1)).read_text()
+        start = re.search(r'_common\.start\(snakemake, "(\w+)"(.*)\)', text)
+        assert start, f"{script.group(1)} does not call _common.start"
+        if not TORCH_IMPORT.search(text):
+            continue
+        checked.append(name)
+        assert start.group(1) in _common.TORCH_SCRIPTS or "uses_torch=" in start.group(2), (name, script.group(1))
+    assert {"gene_masking", "single_gene_masking", "subtype_validation", "test_predictions"} <= set(checked)
 
 
 def _job(gpu):

@@ -42,7 +42,9 @@ def load_networks(inp, out_of_fold: bool):
     return model, None, model.target_type
 
 
-TORCH_SCRIPTS = {"train_autoencoder", "evaluate_fold", "final_network", "gene_masking", "gene_saliency"}
+# scripts whose rule has ``threads: torch_threads()`` and that run torch (tests/test_gpu_tags.py checks the list)
+TORCH_SCRIPTS = {"train_autoencoder", "evaluate_fold", "final_network", "gene_masking", "single_gene_masking",
+                 "gene_saliency", "subtype_validation", "survival_predict_traits", "test_predictions"}
 
 
 # --- GPU resource tag (resources: gpu=, from config resources.gpu; see job_resources in common.smk) ---
