@@ -28,7 +28,8 @@ PROFILE = REPO / "workflow" / "profiles" / "slurm" / "config.yaml"
 BINARIES = ["munged", "slurmctld", "slurmd", "sbatch", "squeue", "sinfo", "scontrol"]
 TARGET = "f5"
 # A slice of the tiny DAG, kept small (every SLURM job starts its own snakemake): simulate, ingest, targets,
-# the split file, the autoencoder and one outer-fold network of one target (8 SLURM jobs, 5 levels deep).
+# the split file, the autoencoder and the outer-fold networks of one target (tiny.yaml keeps evaluation.split_folds
+# false: one job runs the target's 3 folds; 8 SLURM jobs, 5 levels deep).
 OUTPUTS = [f"results/splits/{TARGET}.tsv", f"results/evaluation/{TARGET}/network/fold0.tsv",
            f"results/evaluation/{TARGET}/network/fold0.json"]
 N_JOBS = 8
@@ -85,7 +86,8 @@ def _minutes(limit: str) -> int:
 def test_profile_is_a_snakemake_slurm_profile():
     profile = yaml.safe_load(PROFILE.read_text())
     assert profile["executor"] == "slurm"
-    for rule in ["evaluate_network_fold", "final_network", "train_autoencoder", "gene_masking", "gene_saliency"]:
+    for rule in ["evaluate_network_fold", "evaluate_network_folds", "final_network", "train_autoencoder",
+                 "gene_masking", "gene_saliency"]:
         res = profile["set-resources"][rule]
         assert res["slurm_partition"] == "gpu" and res["mem_mb"] > 0 and res["runtime"] > 0, rule
 

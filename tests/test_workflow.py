@@ -27,8 +27,9 @@ def test_default_config_dry_run(tmp_path):
                     "--dry-run", "--cores", "2", "--quiet", "rules")
     assert res.returncode == 0, res.stderr
     out = res.stdout + res.stderr
-    # 7 targets x 5 outer folds: one job per model and fold (5 comparison models), one final network per target.
-    for rule, count in [("evaluate_network_fold", 35), ("evaluate_baseline_fold", 175), ("final_network", 7),
+    # 7 targets, 5 outer folds run in one job per target and model (evaluation.split_folds: false; 5 comparison
+    # models), one final network per target.
+    for rule, count in [("evaluate_network_folds", 7), ("evaluate_baseline_folds", 35), ("final_network", 7),
                         ("gene_masking", 21), ("saliency_enrichment", 21), ("km_figure", 7)]:
         assert any(line.split()[:2] == [rule, str(count)] for line in out.splitlines()), (rule, out)
 

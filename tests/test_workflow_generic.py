@@ -155,7 +155,7 @@ def test_plain_tables_are_ingested_with_their_drops_logged(generic_run):
     assert (r / "logs" / "test_scores.log").stat().st_size > 0
 
 
-def test_radiomics_config_schedules_one_job_per_target_model_fold(tmp_path):
+def test_radiomics_config_schedules_one_job_per_target_and_model(tmp_path):
     cfg = yaml.safe_load((REPO / "config" / "radiomics.yaml").read_text())
     res = snakemake("--directory", str(tmp_path), "--configfile", str(REPO / "config" / "radiomics.yaml"),
                     "--dry-run", "--cores", "2", "--quiet", "rules", timeout=600)
@@ -170,8 +170,11 @@ def test_radiomics_config_schedules_one_job_per_target_model_fold(tmp_path):
     folds = cfg["cv"]["folds"]
     baselines = [m for m in cfg["evaluation"]["models"] if m != "network"]
     assert counts["make_splits"] == n_targets
-    assert counts["evaluate_network_fold"] == n_targets * folds
-    assert counts["evaluate_baseline_fold"] == n_targets * len(baselines) * folds
+    # evaluation.split_folds: false: one job per target and model runs its outer folds in turn
+    assert not cfg["evaluation"]["split_folds"] and folds > 1
+    assert counts["evaluate_network_folds"] == n_targets
+    assert counts["evaluate_baseline_folds"] == n_targets * len(baselines)
+    assert "evaluate_network_fold" not in counts and "evaluate_baseline_fold" not in counts
     assert counts["final_network"] == n_targets
     assert counts["final_baseline"] == n_targets * len(baselines)
     assert counts["test_predictions"] == n_targets and counts["test_scores"] == 1
@@ -259,7 +262,7 @@ def test_plain_table_route_with_id_rule_and_declared_split(tmp_path):
                     timeout=600)
     assert res.returncode == 0, (res.stdout + res.stderr)[-4000:]
     out = res.stdout + res.stderr
-    for rule, count in [("evaluate_network_fold", 3 * FOLDS), ("final_baseline", 3), ("test_predictions", 3),
+    for rule, count in [("evaluate_network_folds", 3), ("final_baseline", 3), ("test_predictions", 3),
                         ("test_scores", 1), ("survival_endpoint", 1), ("survival_by_trait", 1),
                         ("survival_radiogenomic", 1), ("paper_survival", 1)]:
         assert any(line.split()[:2] == [rule, str(count)] for line in out.splitlines()), (rule, out[-3000:])

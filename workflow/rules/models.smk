@@ -1,5 +1,6 @@
 # Stages 5-7: autoencoder pretraining; nested cross-validation of the networks (imaging traits and the
-# subtype-validation network) and of the comparison models, one job per target x model x outer fold;
+# subtype-validation network) and of the comparison models, one job per target x model x outer fold
+# (evaluation.split_folds) or per target x model;
 # the final network per target; the evaluation summary with paired bootstrap intervals.
 
 
@@ -27,56 +28,135 @@ rule train_autoencoder:
         "../scripts/train_autoencoder.py"
 
 
-rule evaluate_network_fold:
-    input:
-        unpack(encoder_inputs),
-        expression=rules.ingest_expression.output.expression,
-        targets=rules.build_targets.output.targets,
-        meta=rules.build_targets.output.meta,
-        folds=rules.make_splits.output.folds,
-    output:
-        predictions=f"{R}/evaluation/{{target}}/network/fold{{fold}}.tsv",
-        params=f"{R}/evaluation/{{target}}/network/fold{{fold}}.json",
-        model=f"{R}/models/{{target}}/network/fold{{fold}}.pt",
-    log:
-        f"{R}/logs/evaluate_fold/{{target}}/network/fold{{fold}}.log",
-    benchmark:
-        f"{R}/benchmarks/evaluate_fold/{{target}}/network/fold{{fold}}.tsv"
-    conda:
-        "../envs/torch.yaml"
-    threads: torch_threads()
-    resources:
-        **job_resources(gpu=True),
-    params:
-        settings=SELECTION_SETTINGS,
-        seed=config["seed"],
-    script:
-        "../scripts/evaluate_fold.py"
+# evaluation.split_folds: one job per target x model x outer fold (true), or one job per target x model that
+# runs its outer folds in turn (false); both write the same per-fold files, which is all the rest reads.
+if EVALUATION["split_folds"]:
 
+    rule evaluate_network_fold:
+        input:
+            unpack(encoder_inputs),
+            expression=rules.ingest_expression.output.expression,
+            targets=rules.build_targets.output.targets,
+            meta=rules.build_targets.output.meta,
+            folds=rules.make_splits.output.folds,
+        output:
+            predictions=f"{R}/evaluation/{{target}}/network/fold{{fold}}.tsv",
+            params=f"{R}/evaluation/{{target}}/network/fold{{fold}}.json",
+            model=f"{R}/models/{{target}}/network/fold{{fold}}.pt",
+        log:
+            f"{R}/logs/evaluate_fold/{{target}}/network/fold{{fold}}.log",
+        benchmark:
+            f"{R}/benchmarks/evaluate_fold/{{target}}/network/fold{{fold}}.tsv"
+        conda:
+            "../envs/torch.yaml"
+        threads: torch_threads()
+        resources:
+            **job_resources(gpu=True),
+        params:
+            settings=SELECTION_SETTINGS,
+            seed=config["seed"],
+        script:
+            "../scripts/evaluate_fold.py"
 
-rule evaluate_baseline_fold:
-    input:
-        expression=rules.ingest_expression.output.expression,
-        targets=rules.build_targets.output.targets,
-        meta=rules.build_targets.output.meta,
-        folds=rules.make_splits.output.folds,
-    output:
-        predictions=f"{R}/evaluation/{{target}}/{{baseline}}/fold{{fold}}.tsv",
-        params=f"{R}/evaluation/{{target}}/{{baseline}}/fold{{fold}}.json",
-    log:
-        f"{R}/logs/evaluate_fold/{{target}}/{{baseline}}/fold{{fold}}.log",
-    benchmark:
-        f"{R}/benchmarks/evaluate_fold/{{target}}/{{baseline}}/fold{{fold}}.tsv"
-    conda:
-        "../envs/core.yaml"
-    threads: torch_threads()
-    resources:
-        **job_resources(),
-    params:
-        settings=SELECTION_SETTINGS,
-        seed=config["seed"],
-    script:
-        "../scripts/evaluate_fold.py"
+    rule evaluate_baseline_fold:
+        input:
+            expression=rules.ingest_expression.output.expression,
+            targets=rules.build_targets.output.targets,
+            meta=rules.build_targets.output.meta,
+            folds=rules.make_splits.output.folds,
+        output:
+            predictions=f"{R}/evaluation/{{target}}/{{baseline}}/fold{{fold}}.tsv",
+            params=f"{R}/evaluation/{{target}}/{{baseline}}/fold{{fold}}.json",
+        log:
+            f"{R}/logs/evaluate_fold/{{target}}/{{baseline}}/fold{{fold}}.log",
+        benchmark:
+            f"{R}/benchmarks/evaluate_fold/{{target}}/{{baseline}}/fold{{fold}}.tsv"
+        conda:
+            "../envs/core.yaml"
+        threads: torch_threads()
+        resources:
+            **job_resources(),
+        params:
+            settings=SELECTION_SETTINGS,
+            seed=config["seed"],
+        script:
+            "../scripts/evaluate_fold.py"
+
+else:
+
+    # One job per target x model: its outer folds one after another, each fold's files written as soon as
+    # that fold is done; the same per-fold output paths (and bytes) as the per-fold rules above.
+    rule evaluate_network_folds:
+        input:
+            unpack(encoder_inputs),
+            expression=rules.ingest_expression.output.expression,
+            targets=rules.build_targets.output.targets,
+            meta=rules.build_targets.output.meta,
+            folds=rules.make_splits.output.folds,
+        output:
+            predictions=expand(
+                f"{R}/evaluation/{{target}}/network/fold{{fold}}.tsv",
+                fold=FOLDS,
+                allow_missing=True,
+            ),
+            params=expand(
+                f"{R}/evaluation/{{target}}/network/fold{{fold}}.json",
+                fold=FOLDS,
+                allow_missing=True,
+            ),
+            model=expand(
+                f"{R}/models/{{target}}/network/fold{{fold}}.pt",
+                fold=FOLDS,
+                allow_missing=True,
+            ),
+        log:
+            f"{R}/logs/evaluate_folds/{{target}}/network.log",
+        benchmark:
+            f"{R}/benchmarks/evaluate_folds/{{target}}/network.tsv"
+        conda:
+            "../envs/torch.yaml"
+        threads: torch_threads()
+        resources:
+            **job_resources(gpu=True),
+        params:
+            settings=SELECTION_SETTINGS,
+            seed=config["seed"],
+            folds=FOLDS,
+        script:
+            "../scripts/evaluate_fold.py"
+
+    rule evaluate_baseline_folds:
+        input:
+            expression=rules.ingest_expression.output.expression,
+            targets=rules.build_targets.output.targets,
+            meta=rules.build_targets.output.meta,
+            folds=rules.make_splits.output.folds,
+        output:
+            predictions=expand(
+                f"{R}/evaluation/{{target}}/{{baseline}}/fold{{fold}}.tsv",
+                fold=FOLDS,
+                allow_missing=True,
+            ),
+            params=expand(
+                f"{R}/evaluation/{{target}}/{{baseline}}/fold{{fold}}.json",
+                fold=FOLDS,
+                allow_missing=True,
+            ),
+        log:
+            f"{R}/logs/evaluate_folds/{{target}}/{{baseline}}.log",
+        benchmark:
+            f"{R}/benchmarks/evaluate_folds/{{target}}/{{baseline}}.tsv"
+        conda:
+            "../envs/core.yaml"
+        threads: torch_threads()
+        resources:
+            **job_resources(),
+        params:
+            settings=SELECTION_SETTINGS,
+            seed=config["seed"],
+            folds=FOLDS,
+        script:
+            "../scripts/evaluate_fold.py"
 
 
 rule final_network:

@@ -1,6 +1,15 @@
-"""One model on one outer fold of one target: inner-fold selection on the training part, refit, predict the fold."""
+"""One model on the outer folds of one target: inner-fold selection on each training part, refit, predict the fold.
+
+Rules evaluate_network_fold / evaluate_baseline_fold (evaluation.split_folds: true) run one outer fold, named by
+the ``fold`` wildcard; evaluate_network_folds / evaluate_baseline_folds (false) run every fold of
+``params.folds`` one after another, their outputs being lists in that order. Each fold's files are written as
+soon as the fold is done, with the same contents as its own job would write (the fold's seed is derived from
+the config seed and the fold inside :func:`radiogenomics.selection.evaluate_outer_fold`; tests/test_fold_jobs.py
+compares the two modes).
+"""
 
 import contextlib
+import time
 
 import _common
 
@@ -13,6 +22,20 @@ import pandas as pd  # noqa: E402
 from radiogenomics import cohorts, files, selection, targets  # noqa: E402
 
 inp, out, params, wc = snakemake.input, snakemake.output, snakemake.params, snakemake.wildcards  # noqa: F821
+single = hasattr(wc, "fold")
+fold_ids = [int(wc.fold)] if single else [int(k) for k in params.folds]
+
+
+def per_fold(name: str) -> list[str]:
+    """The output ``name`` of each fold, in the order of ``fold_ids``."""
+    value = getattr(out, name)
+    paths = [value] if single else list(value)
+    if len(paths) != len(fold_ids):
+        raise ValueError(f"rule {snakemake.rule}: {len(paths)} {name} outputs for {len(fold_ids)} folds")  # noqa: F821
+    return paths
+
+
+outputs = {name: per_fold(name) for name in ("predictions", "params") + (("model",) if model_name == "network" else ())}
 meta = files.read_json(inp.meta)[wc.target]
 expression = pd.read_parquet(inp.expression)
 y = targets.target_vector(pd.read_parquet(inp.targets), wc.target, meta["type"])
@@ -24,12 +47,16 @@ if model_name == "network":
     encoders = training.load_encoders({k[len("encoder_"):]: v for k, v in inp.items() if k.startswith("encoder_")},
                                       list(expression.columns))
     on_device = training.on_device(_common.device(snakemake, log))  # noqa: F821
+start = time.monotonic()
 with on_device:
-    result = selection.evaluate_outer_fold(model_name, expression, y, folds, int(wc.fold), meta["type"],
-                                           meta["classes"], settings=params.settings, seed=params.seed,
-                                           encoders=encoders or None, target=wc.target)
-log.info("%s %s fold %s: chosen %s", wc.target, model_name, wc.fold, result.params)
-files.write_table(result.predictions, out.predictions)
-files.write_json({"target": wc.target, "model": model_name, "fold": int(wc.fold), "params": result.params}, out.params)
-if model_name == "network":
-    result.model.save(out.model)
+    for i, fold in enumerate(fold_ids):
+        result = selection.evaluate_outer_fold(model_name, expression, y, folds, fold, meta["type"],
+                                               meta["classes"], settings=params.settings, seed=params.seed,
+                                               encoders=encoders or None, target=wc.target)
+        files.write_table(result.predictions, outputs["predictions"][i])
+        files.write_json({"target": wc.target, "model": model_name, "fold": fold, "params": result.params},
+                         outputs["params"][i])
+        if model_name == "network":
+            result.model.save(outputs["model"][i])
+        log.info("%s %s fold %d (%d/%d) done: chosen %s, elapsed %.1f s", wc.target, model_name, fold, i + 1,
+                 len(fold_ids), result.params, time.monotonic() - start)
