@@ -14,9 +14,10 @@ Prints in one run:
    of weights, gradients and state) and GFLOP/s (matrix products of forward and backward), and
    the largest difference between the two loss trajectories;
 3. training the K inner-fold models of one configuration at the default sizes (2,000 genes ->
-   256 -> 128 -> 64, 3 inner folds): one after another vs as one stacked network
-   (:class:`radiogenomics.training.StackedRuns`), wall time per epoch and the largest difference between
-   their per-model validation outputs.
+   256 -> 128 -> 64, 3 inner folds), then with the study's 12,042 genes: one after another vs as
+   one stacked network (:class:`radiogenomics.training.StackedRuns`), wall time per epoch and the
+   largest difference between their inner validation AUC curves (the second size sits near
+   ``training.STACK_ON_CPU_MAX_PARAMETERS``, above which CPUs train the folds in turn).
 
 Run from the repository root::
 
@@ -187,12 +188,19 @@ def main(argv: list[str] | None = None) -> None:
               f"(copy {copy_gbs:.1f}) | GFLOP/s plain {r['GFLOPps_plain']:5.1f} fast {r['GFLOPps_fast']:5.1f} "
               f"(matmul {gflops:.1f}) | {r['MB_per_step']:.0f} MB/step | max loss diff {r['max_loss_diff']:.2e}",
               flush=True)
-    fg, fh, fn, fe = (300, [64, 32, 16], 90, 4) if quick else (2000, [256, 128, 64], 180, 10)
-    print(f"\n2. {3} inner-fold models, {fg} -> {' -> '.join(map(str, fh))} -> 1, {fn} patients, batch 16, "
-          f"{fe} epochs: sequential vs stacked")
-    f = bench_folds(fg, fh, fn, fe, reps=1 if quick else 3)
-    print(f"  sequential {f['ms_per_epoch_sequential']:.1f} ms/epoch  stacked {f['ms_per_epoch_stacked']:.1f} ms/epoch"
-          f"  ratio {f['ratio']:.2f}x | max |AUC difference| over the curve {f['max_auc_diff']:.2e}")
+    # the default sizes, then the study's gene count with the default network: near
+    # training.STACK_ON_CPU_MAX_PARAMETERS, where stacking stops paying on a CPU
+    fold_sizes = [(300, [64, 32, 16], 90, 4)] if quick else [(2000, [256, 128, 64], 180, 10),
+                                                             (12042, [256, 128, 64], 180, 5)]
+    for fg, fh, fn, fe in fold_sizes:
+        params = sum(a * b + b for a, b in zip([fg, *fh], fh))
+        print(f"\n2. {3} inner-fold models, {fg} -> {' -> '.join(map(str, fh))} -> 1 ({params / 1e6:.2f} M parameters), "
+              f"{fn} patients, batch 16, {fe} epochs: sequential vs stacked "
+              f"(stacked by default on a CPU up to {training.STACK_ON_CPU_MAX_PARAMETERS / 1e6:.1f} M)")
+        f = bench_folds(fg, fh, fn, fe, reps=1 if quick else 3)
+        print(f"  sequential {f['ms_per_epoch_sequential']:.1f} ms/epoch  stacked {f['ms_per_epoch_stacked']:.1f} "
+              f"ms/epoch  ratio {f['ratio']:.2f}x | max |AUC difference| over the curve {f['max_auc_diff']:.2e}",
+              flush=True)
 
 
 if __name__ == "__main__":

@@ -316,10 +316,13 @@ def epoch_steps(model: nn.Module, loss_fn, x_tr: torch.Tensor, y_tr: torch.Tenso
 
 # --------------------------------------------------------------------------- models trained in lockstep
 
-#: Stack the K fold models of one configuration on a CPU too (on a GPU they are always stacked).
-#: Off: measured on 2 CPU cores at the default sizes (benchmarks/training.py), the stacked network
-#: (padded batched products, per-model dropout states) is slower than K fast sequential steps.
-STACK_ON_CPU = False
+#: Stack the K fold models of one configuration on a CPU too when each has at most this many
+#: parameters (on a GPU they are always stacked). Measured on 2 CPU cores (benchmarks/training.py,
+#: 3 models, 180 patients): 2000 genes -> 256-128-64 (0.55 M) stacked 1.14-1.24x faster than
+#: sequential fast steps; 5000 -> 256-128-64 (1.3 M) 1.06x; 12042 -> 256-128-64 (3.1 M) 0.99x;
+#: 5000 -> 1000-500-250 (5.6 M) 0.86x (the stacked optimiser step and padding cost more than the
+#: saved per-model overhead once the products dominate).
+STACK_ON_CPU_MAX_PARAMETERS = 1_500_000
 
 
 class SequentialRuns:
@@ -362,6 +365,53 @@ class SequentialRuns:
     def finish(self) -> list[TargetNet]:
         """The K trained networks, back on the CPU."""
         return [n.cpu() for n in self.nets]
+
+
+def _batched_products(x: torch.Tensor) -> bool:
+    """Whether :class:`_StackedLinear` makes one batched product (GPUs) or one product per model
+    (CPUs: measured faster there than ``bmm`` for the stacked layers' shapes)."""
+    return x.device.type != "cpu"
+
+
+class _StackedLinear(torch.autograd.Function):
+    """``baddbmm(bias, x, weightᵀ)`` for stacked weights (models × out × in) whose backward writes
+    the weight gradient in the weight's own layout (``gradᵀ @ x``) into its existing ``.grad``
+    (``out=``; parameters marked ``_grad_in_place``, kept by the optimiser's ``zero_grad``), as
+    :class:`radiogenomics.nets.Linear` does for one network. Autograd's own backward makes
+    ``xᵀ @ grad`` (models × in × out), a transposing copy and a fresh gradient per step, which
+    made a stacked step slower than K sequential fast steps on the CPU. No gradient is computed
+    for an input that does not need one (the first layer's). Overwrites, not accumulates."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias):
+        ctx.save_for_backward(x)
+        ctx.params = (weight, bias)
+        if _batched_products(x):
+            return torch.baddbmm(bias.unsqueeze(1), x, weight.transpose(1, 2))
+        out = x.new_empty(x.shape[0], x.shape[1], weight.shape[1])
+        for k in range(x.shape[0]):
+            torch.addmm(bias[k], x[k], weight[k].t(), out=out[k])
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        (x,) = ctx.saved_tensors
+        weight, bias = ctx.params
+        grad_x = torch.bmm(grad_out, weight) if ctx.needs_input_grad[0] else None
+        if ctx.needs_input_grad[1]:
+            if weight.grad is None:
+                weight.grad = torch.empty_like(weight)
+            if _batched_products(x):
+                torch.bmm(grad_out.transpose(1, 2), x, out=weight.grad)
+            else:
+                for k in range(x.shape[0]):
+                    torch.mm(grad_out[k].t(), x[k], out=weight.grad[k])
+        if ctx.needs_input_grad[2]:
+            if bias.grad is None:
+                bias.grad = grad_out.sum(1)
+            else:
+                torch.sum(grad_out, 1, out=bias.grad)
+        return grad_x, None, None
 
 
 class StackedTargetNet(nn.Module):
@@ -419,7 +469,7 @@ class StackedTargetNet(nn.Module):
         n = mask.sum(1, keepdim=True)
         act_rows = torch.tensor(active, device=h.device).view(self.k, 1)
         for i, info in enumerate(self.blocks):
-            h = torch.baddbmm(self.biases[i].unsqueeze(1), h, self.weights[i].transpose(1, 2))
+            h = _StackedLinear.apply(h, self.weights[i], self.biases[i])
             if info["bn"] is not None:
                 j, eps, momentum = info["bn"]
                 rm, rv = getattr(self, f"running_mean_{i}"), getattr(self, f"running_var_{i}")
@@ -445,7 +495,7 @@ class StackedTargetNet(nn.Module):
                     rng_states[k] = torch.get_rng_state()
             torch.set_rng_state(outer)
             h = h * keep
-        out = torch.baddbmm(self.head_bias.unsqueeze(1), h, self.head_weight.transpose(1, 2))
+        out = _StackedLinear.apply(h, self.head_weight, self.head_bias)
         return [out[k, :sizes[k]] if active[k] else None for k in range(self.k)]
 
     @torch.no_grad()
@@ -482,6 +532,8 @@ class StackedRuns:
         dev = current_device()
         self.nets = list(nets)
         self.net = StackedTargetNet(nets).to(dev)
+        for p in (*self.net.weights, *self.net.biases, self.net.head_weight, self.net.head_bias):
+            p._grad_in_place = True  # written in place by _StackedLinear's backward
         self.loss_fns, self.cfg = list(loss_fns), cfg
         self.xs, self.ys = [x.to(dev) for x in xs], [y.to(dev) for y in ys]
         self.gens = [torch.Generator().manual_seed(s) for s in seeds]
@@ -528,12 +580,13 @@ def lockstep_runs(nets: Sequence[TargetNet], loss_fns: Sequence, xs: Sequence[to
                   rng_states: Sequence[torch.Tensor], *, stacked: bool | None = None
                   ) -> SequentialRuns | StackedRuns:
     """Train K networks of one configuration in lockstep: :class:`StackedRuns` when ``stacked``
-    (default: on a GPU, or with :data:`STACK_ON_CPU`, and no frozen layers), else
-    :class:`SequentialRuns`."""
+    (default: on a GPU, or on the CPU for networks of at most :data:`STACK_ON_CPU_MAX_PARAMETERS`
+    parameters, and no frozen layers), else :class:`SequentialRuns`."""
     if stacked is None:
         on_gpu = current_device().type != "cpu"
         frozen = any(getattr(n, "frozen_layers", 0) for n in nets)
-        stacked = len(nets) > 1 and not frozen and (on_gpu or STACK_ON_CPU)
+        small = sum(p.numel() for p in nets[0].parameters()) <= STACK_ON_CPU_MAX_PARAMETERS
+        stacked = len(nets) > 1 and not frozen and (on_gpu or small)
     runs = StackedRuns if stacked else SequentialRuns
     return runs(nets, loss_fns, xs, ys, cfg, seeds, rng_states)
 

@@ -1,6 +1,10 @@
 """The fast training step and stacked fold training give the plain loop's / sequential training's numbers."""
 
 import copy
+import re
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -158,9 +162,65 @@ def test_inner_curve_is_the_same_stacked_or_sequential():
     auto = selection._inner_curve(expr, b, "binary", ["n", "p"], config, splits, None, 3)
     assert seq.shape == (5, 3)
     np.testing.assert_allclose(stk, seq, atol=0.02)  # AUCs on ~30 patients: one swapped pair at most
-    np.testing.assert_array_equal(auto, seq)  # on a CPU the folds are trained one after another by default
+    np.testing.assert_array_equal(auto, stk)  # a network this small is stacked on a CPU too by default
+
+
+def test_small_networks_are_stacked_by_default_large_ones_trained_in_turn(monkeypatch):
+    expr, b, _, _ = program_cohort(n=60, g=40)
+    _runs.expr = expr
+    built = _runs("binary", b, ["n", "p"], "adam")
+    runs, _ = built["sequential"]
+    n_params = sum(p.numel() for p in runs.nets[0].parameters())
+    args = (runs.nets, [runs.nets[0]] * 3, [torch.zeros(4, 40)] * 3, [torch.zeros(4)] * 3,
+            training.TrainingConfig(), [1, 2, 3], [torch.get_rng_state()] * 3)
+    monkeypatch.setattr(training, "STACK_ON_CPU_MAX_PARAMETERS", n_params)
+    assert isinstance(training.lockstep_runs(*args), training.StackedRuns)
+    monkeypatch.setattr(training, "STACK_ON_CPU_MAX_PARAMETERS", n_params - 1)
+    assert isinstance(training.lockstep_runs(*args), training.SequentialRuns)
+    monkeypatch.setattr(training, "STACK_ON_CPU_MAX_PARAMETERS", n_params)
+    runs.nets[1].frozen_layers = 1  # frozen layers: never stacked
+    assert isinstance(training.lockstep_runs(*args), training.SequentialRuns)
 
 
 def test_blocked_optimizer_checks_the_model_dimension():
     with pytest.raises(ValueError, match="leading model dimension"):
         training.BlockedOptimizer([nn.Parameter(torch.zeros(4, 3))], training.TrainingConfig(), groups=3)
+
+
+def test_training_benchmark_runs_and_its_fast_routes_follow_the_plain_loop():
+    """benchmarks/training.py --quick (seconds): every row printed, loss trajectories and stacked AUC
+    curves within rounding of the plain / sequential ones (the timings themselves are not judged)."""
+    repo = Path(__file__).resolve().parents[1]
+    proc = subprocess.run([sys.executable, str(repo / "benchmarks" / "training.py"), "--quick",
+                           "--optimizers", "adadelta,adam"], capture_output=True, text=True, cwd=repo, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    steps = re.findall(r"^  (\S+) +plain .* max loss diff (\S+)$", proc.stdout, re.M)
+    assert [name for name, _ in steps] == ["adadelta", "adam"], proc.stdout
+    assert all(float(diff) < 1e-4 for _, diff in steps), steps
+    folds = re.findall(r"sequential .* stacked .* max \|AUC difference\| over the curve (\S+)$", proc.stdout, re.M)
+    assert len(folds) == 1 and float(folds[0]) < 1e-2, proc.stdout
+
+
+@pytest.mark.parametrize("batched", [False, True])  # True: the GPU route (one bmm), run here on the CPU
+def test_stacked_linear_matches_autograd_and_writes_gradients_in_place(batched, monkeypatch):
+    monkeypatch.setattr(training, "_batched_products", lambda x: batched)
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(3, 5, 7, generator=gen)
+    w = nn.Parameter(torch.randn(3, 4, 7, generator=gen))
+    b = nn.Parameter(torch.randn(3, 4, generator=gen))
+    x_ref, w_ref, b_ref = (t.detach().clone().requires_grad_() for t in (x, w, b))
+    x.requires_grad_()
+    up = torch.randn(3, 5, 4, generator=gen)
+    ref = torch.baddbmm(b_ref.unsqueeze(1), x_ref, w_ref.transpose(1, 2))
+    (ref * up).sum().backward()
+    for step in range(2):  # the second backward overwrites the persistent gradients, as after zero_grad
+        grad_w = w.grad
+        x.grad = None
+        out = training._StackedLinear.apply(x, w, b)
+        torch.testing.assert_close(out, ref)
+        (out * up).sum().backward()
+        torch.testing.assert_close(w.grad, w_ref.grad)
+        torch.testing.assert_close(b.grad, b_ref.grad)
+        torch.testing.assert_close(x.grad, x_ref.grad)
+        if step:
+            assert w.grad is grad_w  # written in place, not reallocated
