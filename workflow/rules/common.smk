@@ -239,6 +239,22 @@ def encoder_inputs(wildcards=None):
     return {f"encoder_{arch}": f"{R}/models/autoencoder/{arch}.pt" for arch in ENCODER_ARCHS}
 
 
+def fold_job_inputs():
+    """The inputs of every outer-fold evaluation rule (models.smk; the network rules add the encoders);
+    called in the rules, once the rules named here are defined."""
+    return dict(
+        expression=rules.ingest_expression.output.expression,
+        targets=rules.build_targets.output.targets,
+        meta=rules.build_targets.output.meta,
+        folds=rules.make_splits.output.folds,
+    )
+
+
+def every_fold(pattern):
+    """``pattern`` for each outer fold, the other wildcards left in place (the batched fold rules' outputs)."""
+    return expand(pattern, fold=FOLDS, allow_missing=True)
+
+
 def fold_predictions(wildcards=None):
     return {
         f"{target}__{model}__{fold}": f"{R}/evaluation/{target}/{model}/fold{fold}.tsv"

@@ -35,10 +35,7 @@ if EVALUATION["split_folds"]:
     rule evaluate_network_fold:
         input:
             unpack(encoder_inputs),
-            expression=rules.ingest_expression.output.expression,
-            targets=rules.build_targets.output.targets,
-            meta=rules.build_targets.output.meta,
-            folds=rules.make_splits.output.folds,
+            **fold_job_inputs(),
         output:
             predictions=f"{R}/evaluation/{{target}}/network/fold{{fold}}.tsv",
             params=f"{R}/evaluation/{{target}}/network/fold{{fold}}.json",
@@ -60,10 +57,7 @@ if EVALUATION["split_folds"]:
 
     rule evaluate_baseline_fold:
         input:
-            expression=rules.ingest_expression.output.expression,
-            targets=rules.build_targets.output.targets,
-            meta=rules.build_targets.output.meta,
-            folds=rules.make_splits.output.folds,
+            **fold_job_inputs(),
         output:
             predictions=f"{R}/evaluation/{{target}}/{{baseline}}/fold{{fold}}.tsv",
             params=f"{R}/evaluation/{{target}}/{{baseline}}/fold{{fold}}.json",
@@ -89,26 +83,11 @@ else:
     rule evaluate_network_folds:
         input:
             unpack(encoder_inputs),
-            expression=rules.ingest_expression.output.expression,
-            targets=rules.build_targets.output.targets,
-            meta=rules.build_targets.output.meta,
-            folds=rules.make_splits.output.folds,
+            **fold_job_inputs(),
         output:
-            predictions=expand(
-                f"{R}/evaluation/{{target}}/network/fold{{fold}}.tsv",
-                fold=FOLDS,
-                allow_missing=True,
-            ),
-            params=expand(
-                f"{R}/evaluation/{{target}}/network/fold{{fold}}.json",
-                fold=FOLDS,
-                allow_missing=True,
-            ),
-            model=expand(
-                f"{R}/models/{{target}}/network/fold{{fold}}.pt",
-                fold=FOLDS,
-                allow_missing=True,
-            ),
+            predictions=every_fold(f"{R}/evaluation/{{target}}/network/fold{{fold}}.tsv"),
+            params=every_fold(f"{R}/evaluation/{{target}}/network/fold{{fold}}.json"),
+            model=every_fold(f"{R}/models/{{target}}/network/fold{{fold}}.pt"),
         log:
             f"{R}/logs/evaluate_folds/{{target}}/network.log",
         benchmark:
@@ -127,21 +106,10 @@ else:
 
     rule evaluate_baseline_folds:
         input:
-            expression=rules.ingest_expression.output.expression,
-            targets=rules.build_targets.output.targets,
-            meta=rules.build_targets.output.meta,
-            folds=rules.make_splits.output.folds,
+            **fold_job_inputs(),
         output:
-            predictions=expand(
-                f"{R}/evaluation/{{target}}/{{baseline}}/fold{{fold}}.tsv",
-                fold=FOLDS,
-                allow_missing=True,
-            ),
-            params=expand(
-                f"{R}/evaluation/{{target}}/{{baseline}}/fold{{fold}}.json",
-                fold=FOLDS,
-                allow_missing=True,
-            ),
+            predictions=every_fold(f"{R}/evaluation/{{target}}/{{baseline}}/fold{{fold}}.tsv"),
+            params=every_fold(f"{R}/evaluation/{{target}}/{{baseline}}/fold{{fold}}.json"),
         log:
             f"{R}/logs/evaluate_folds/{{target}}/{{baseline}}.log",
         benchmark:
