@@ -82,7 +82,16 @@ class Linear(nn.Linear):
 
 
 def mlp_block(n_in: int, n_out: int, activation: str, batch_norm: bool = True) -> nn.Sequential:
-    layers: list[nn.Module] = [Linear(n_in, n_out)]
+    """Linear -> (BatchNorm) -> activation. A Linear that feeds a BatchNorm has no bias.
+
+    BatchNorm subtracts the batch mean, so such a bias changes neither the training loss nor the
+    function class (BatchNorm's own shift replaces it), and its gradient is zero in exact arithmetic:
+    what reaches it is float rounding (~1e-8), whose sign depends on the CPU's reduction order. An
+    adaptive optimiser (Adam divides by the root of the second moment) turns that noise into full-size
+    steps, so the bias random-walked, moved the BatchNorm running mean and made eval-mode outputs
+    differ between machines, thread counts and the fast/plain training paths by up to ~1e-3.
+    """
+    layers: list[nn.Module] = [Linear(n_in, n_out, bias=not batch_norm)]
     if batch_norm:
         layers.append(nn.BatchNorm1d(n_out))
     layers.append(_activation(activation))

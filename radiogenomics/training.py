@@ -387,10 +387,15 @@ class _StackedLinear(torch.autograd.Function):
         ctx.save_for_backward(x)
         ctx.params = (weight, bias)
         if _batched_products(x):
+            if bias is None:
+                return torch.bmm(x, weight.transpose(1, 2))
             return torch.baddbmm(bias.unsqueeze(1), x, weight.transpose(1, 2))
         out = x.new_empty(x.shape[0], x.shape[1], weight.shape[1])
         for k in range(x.shape[0]):
-            torch.addmm(bias[k], x[k], weight[k].t(), out=out[k])
+            if bias is None:
+                torch.mm(x[k], weight[k].t(), out=out[k])
+            else:
+                torch.addmm(bias[k], x[k], weight[k].t(), out=out[k])
         return out
 
     @staticmethod
@@ -406,7 +411,7 @@ class _StackedLinear(torch.autograd.Function):
             else:
                 for k in range(x.shape[0]):
                     torch.mm(grad_out[k].t(), x[k], out=weight.grad[k])
-        if ctx.needs_input_grad[2]:
+        if bias is not None and ctx.needs_input_grad[2]:
             if bias.grad is None:
                 bias.grad = grad_out.sum(1)
             else:
@@ -437,8 +442,10 @@ class StackedTargetNet(nn.Module):
             lin = block[0]
             bn = block[1] if isinstance(block[1], nn.BatchNorm1d) else None
             self.weights.append(nn.Parameter(torch.stack([n.encoder[i][0].weight.detach() for n in nets]).contiguous()))
-            self.biases.append(nn.Parameter(torch.stack([n.encoder[i][0].bias.detach() for n in nets]).contiguous()))
-            info = {"act": block[-1], "bn": None}
+            info = {"act": block[-1], "bn": None, "bias": None}
+            if lin.bias is not None:  # a Linear feeding a BatchNorm has none (nets.mlp_block)
+                self.biases.append(nn.Parameter(torch.stack([n.encoder[i][0].bias.detach() for n in nets]).contiguous()))
+                info["bias"] = len(self.biases) - 1
             if bn is not None:
                 self.gammas.append(nn.Parameter(torch.stack([n.encoder[i][1].weight.detach() for n in nets])))
                 self.betas.append(nn.Parameter(torch.stack([n.encoder[i][1].bias.detach() for n in nets])))
@@ -469,7 +476,7 @@ class StackedTargetNet(nn.Module):
         n = mask.sum(1, keepdim=True)
         act_rows = torch.tensor(active, device=h.device).view(self.k, 1)
         for i, info in enumerate(self.blocks):
-            h = _StackedLinear.apply(h, self.weights[i], self.biases[i])
+            h = _StackedLinear.apply(h, self.weights[i], None if info["bias"] is None else self.biases[info["bias"]])
             if info["bn"] is not None:
                 j, eps, momentum = info["bn"]
                 rm, rv = getattr(self, f"running_mean_{i}"), getattr(self, f"running_var_{i}")
@@ -504,7 +511,8 @@ class StackedTargetNet(nn.Module):
         for k, net in enumerate(nets):
             for i, info in enumerate(self.blocks):
                 net.encoder[i][0].weight.copy_(self.weights[i][k])
-                net.encoder[i][0].bias.copy_(self.biases[i][k])
+                if info["bias"] is not None:
+                    net.encoder[i][0].bias.copy_(self.biases[info["bias"]][k])
                 if info["bn"] is not None:
                     j = info["bn"][0]
                     bn = net.encoder[i][1]
