@@ -1,6 +1,7 @@
 """The fast training step and stacked fold training give the plain loop's / sequential training's numbers."""
 
 import copy
+import dataclasses
 import re
 import subprocess
 import sys
@@ -71,9 +72,9 @@ def test_fast_step_follows_the_plain_torch_loop(optimizer, monkeypatch):
     assert fast_net.encoder[0][0].weight.grad is g
 
 
-def _fit_fast_and_plain(threads: int = 1, broken=None):
+def _fit_fast_and_plain(threads: int = 1):
     """The same frozen-encoder fit through the plain torch loop and the fast step, with ``threads``
-    torch threads; ``broken`` (a function of the fast step) perturbs the fast path on purpose."""
+    torch threads (the caller may monkeypatch ``training.make_step`` to break the fast path)."""
     expr, _, m, _ = program_cohort(n=80, g=60)
     arch = {"hidden": [16, 8], "activation": "tanh", "dropout": 0.2}
     before = torch.get_num_threads()
@@ -110,7 +111,6 @@ def test_a_broken_fast_path_fails_the_agreement_check(monkeypatch):
     make_step = training.make_step
 
     def off_by_one_percent(model, loss_fn, cfg):
-        import dataclasses
         return make_step(model, loss_fn, dataclasses.replace(cfg, lr=cfg.lr * 1.01) if cfg.fast else cfg)
 
     monkeypatch.setattr(training, "make_step", off_by_one_percent)
