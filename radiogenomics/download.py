@@ -26,6 +26,12 @@ A ``sha256`` of ``null`` is allowed for sources whose provider publishes no
 fixed file (the UCSC Xena hub regenerates its matrices): the file is kept,
 and the observed checksum is returned so that the caller logs it with a
 warning and the user can pin it.
+
+A file already in place is checked again before it is parsed
+(:func:`check_inputs`, called by every workflow script at start-up): a
+downloaded file whose sha256 no longer matches the pin (truncated, changed,
+or put there by hand) is removed and reported, so the next run fetches it
+anew; a local ``path:`` copy that does not match is reported and left alone.
 """
 
 from __future__ import annotations
@@ -302,12 +308,57 @@ def _umask() -> int:
     return mask
 
 
+class ChecksumError(ValueError):
+    """A file of a pinned source, already in place, whose sha256 does not match: never parsed."""
+
+
+def verify_file(source: Source, path: str | os.PathLike, *, remove: bool) -> str:
+    """Check ``path`` against the pinned sha256 of ``source``; return the observed sha256.
+
+    A mismatch raises :class:`ChecksumError` naming the file, the source, both checksums and the
+    size; with ``remove`` (a file the download rule wrote) the file is deleted first, so that
+    the next run downloads it again.
+    """
+    path = Path(path)
+    observed = sha256_file(path)
+    if source.sha256 is None or observed == source.sha256:
+        return observed
+    size = path.stat().st_size
+    what = (f"file {path}: sha256 {observed} ({size} bytes) does not match the pinned sha256 {source.sha256} of "
+            f"downloads.sources.{source.name} ({source.url}); the file is truncated or changed, and was not parsed")
+    if remove:
+        path.unlink()
+        raise ChecksumError(f"{what}. It was removed: run snakemake again to download it anew")
+    raise ChecksumError(f"{what}. It is your local copy (downloads.sources.{source.name}.path), left in place: "
+                        "replace it with the published file, or remove `path:` to download it")
+
+
+def check_inputs(inputs: Iterable[str | os.PathLike], downloads: Plan) -> list[str]:
+    """Verify every input among ``inputs`` that is a pinned source of ``downloads`` (see :func:`verify_file`).
+
+    Returns one line per checked file (for the log). Downloaded files that fail are removed;
+    local copies are reported only. Sources without a pinned sha256 are not checked.
+    """
+    if not downloads.enabled:
+        return []
+    wanted = {os.path.abspath(os.fspath(p)): p for p in inputs}
+    lines = []
+    for name, source in downloads.sources.items():
+        location = downloads.location(name)
+        if source.sha256 is None or os.path.abspath(location) not in wanted or not Path(location).is_file():
+            continue
+        verify_file(source, location, remove=not source.local)
+        lines.append(f"{location}: sha256 {source.sha256} verified (downloads.sources.{name})")
+    return lines
+
+
 # What the workflow cannot run without each input (for the parse-time input report).
 NEEDED_FOR = {
     "expression": "every model (no expression matrix)",
     "vasari": "imaging-trait targets (the `vasari` preset), their networks, masking, saliency and GSEA",
     "clinical": "survival (endpoints, Kaplan-Meier curves, log-rank tests)",
     "clanc": "the subtype target (subtype-validation network) and the Verhaak gene-set collection",
+    "targets": "targets read from a plain or imaging-feature target table (source: targets)",
 }
 
 

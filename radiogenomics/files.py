@@ -8,9 +8,11 @@ never leaves a half-written file that looks finished.
 from __future__ import annotations
 
 import contextlib
+import glob
 import json
 import logging
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any, Iterator
@@ -51,9 +53,19 @@ def patient_id(barcode: str) -> str:
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; rename it to ``path`` only if the block succeeds."""
+    """Yield a temporary path beside ``path``; rename it to ``path`` only if the block succeeds.
+
+    The temporary file is hidden (``.<name>.<random>.part``). A job killed mid-write (SIGKILL: no
+    clean-up runs) leaves only such a file, never a complete-looking ``path``; the next write of
+    ``path`` (one job writes a given output at a time) removes those leftovers first.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    leftover = re.compile(rf"\.{re.escape(path.name)}\.[a-z0-9_]{{8}}\.part")  # exactly mkstemp's names below
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.*.part"):
+        if leftover.fullmatch(stale.name):
+            with contextlib.suppress(FileNotFoundError):
+                stale.unlink()
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     os.close(fd)
     tmp_path = Path(tmp)

@@ -9,7 +9,13 @@ The C source below is compiled once per machine into a cache directory
 (``$RADIOGENOMICS_KERNEL_CACHE``, else ``$XDG_CACHE_HOME/radiogenomics`` or
 ``~/.cache/radiogenomics``; a compile takes well under a second) with portable flags (no
 ``-march=native``, so a cache shared by the nodes of a cluster is valid on all of them), and
-loaded with :mod:`ctypes`. The work is split over ``torch.get_num_threads()`` threads (ctypes
+loaded with :mod:`ctypes`. A shared library is code run in this process, so the cache is private:
+the directory is created with mode 0700 and used only while it is owned by this user and no other
+user can write it (one of ours that others cannot write, e.g. 0755 from an older version, is
+tightened to 0700); otherwise it is refused with a warning and the kernel is compiled into a fresh
+private temporary directory instead. The library's name is the sha256 of the source, the flags and
+the compiler; the sha256 of the built file is recorded beside it and checked before every load (a
+changed file is rebuilt). The work is split over ``torch.get_num_threads()`` threads (ctypes
 releases the GIL during the call). Where no C compiler is found, or with
 ``RADIOGENOMICS_NO_KERNELS=1``, :func:`adadelta_available` is false and the training code
 falls back to torch's own Adadelta stepped in cache-sized blocks (same numbers, slower).
@@ -17,12 +23,14 @@ falls back to torch's own Adadelta stepped in cache-sized blocks (same numbers, 
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 import functools
 import hashlib
 import logging
 import os
 import shutil
+import stat
 import subprocess
 import tempfile
 import time
@@ -85,28 +93,85 @@ def _compiler() -> str | None:
     return shutil.which(os.environ.get("CC", "cc")) or shutil.which("gcc") or shutil.which("clang")
 
 
-def compile_library(source: str, name: str) -> Path:
-    """Compile ``source`` into a shared library in :func:`cache_dir` (reused when present) and return its path.
+def private_dir(path: Path) -> Path | None:
+    """``path`` as a directory only this user can write (created with mode 0700), or ``None`` (logged) if unsafe.
 
-    The file name carries a hash of the source, the flags and the compiler's version, so a
-    changed kernel or compiler never loads a stale library; the library is written under a
-    temporary name and renamed, so concurrent jobs never load a half-written file.
+    Unsafe: not a directory, owned by another user, or writable by group or others. A directory
+    of this user that others cannot write but can read (0755) is tightened to 0700.
+    """
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        st = os.stat(path)
+    except OSError as err:
+        log.warning("kernel cache %s unusable (%s)", path, err)
+        return None
+    if not stat.S_ISDIR(st.st_mode):
+        log.warning("kernel cache %s is not a directory; not used", path)
+        return None
+    if st.st_uid != os.getuid():
+        log.warning("kernel cache %s is owned by uid %d, not this user (%d); not loading libraries from it",
+                    path, st.st_uid, os.getuid())
+        return None
+    if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        log.warning("kernel cache %s has mode %o: other users can write it; not loading libraries from it "
+                    "(chmod 700 it to use it)", path, stat.S_IMODE(st.st_mode))
+        return None
+    if stat.S_IMODE(st.st_mode) & 0o077:
+        os.chmod(path, 0o700)
+    return path
+
+
+@functools.lru_cache(maxsize=None)
+def _fresh_private_dir() -> Path:
+    """A new private temporary directory (mode 0700) for this process, removed at exit."""
+    path = Path(tempfile.mkdtemp(prefix="radiogenomics-kernels-"))
+    atexit.register(shutil.rmtree, path, True)
+    return path
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _record(lib: Path) -> Path:
+    """The file holding the sha256 of ``lib`` recorded when it was built."""
+    return lib.with_name(lib.name + ".sha256")
+
+
+def verified(lib: Path) -> bool:
+    """Whether ``lib`` is ours, not writable by others, and has the sha256 recorded when it was built."""
+    try:
+        st = os.lstat(lib)
+        recorded = _record(lib).read_text().strip()
+    except OSError:
+        return False
+    if not stat.S_ISREG(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return False
+    return recorded == _sha256(lib)
+
+
+def compile_library(source: str, name: str) -> Path:
+    """Compile ``source`` into a shared library in :func:`cache_dir` (reused when verified) and return its path.
+
+    The file name is the sha256 of the source, the flags and the compiler (path and version),
+    so a changed kernel or compiler never loads a stale library; the library is written under a
+    temporary name and renamed, so concurrent jobs never load a half-written file, and the
+    sha256 of the built file is recorded beside it (``<name>.so.sha256``). A library whose file
+    no longer has that sha256 is rebuilt. When the cache directory is not private
+    (:func:`private_dir`), the library is built in a fresh private temporary directory.
     Raises ``RuntimeError`` (with the compiler's message) when there is no compiler or it fails.
     """
     cc = _compiler()
     if cc is None:
         raise RuntimeError("no C compiler found (tried $CC, cc, gcc, clang)")
     version = subprocess.run([cc, "--version"], capture_output=True, text=True).stdout
-    key = hashlib.sha256("\0".join([source, " ".join(CFLAGS), version]).encode()).hexdigest()[:16]
-    out_dir = cache_dir()
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        out_dir = Path(tempfile.gettempdir()) / f"radiogenomics-kernels-{os.getuid()}"
-        out_dir.mkdir(parents=True, exist_ok=True)
+    key = hashlib.sha256("\0".join([source, " ".join(CFLAGS), cc, version]).encode()).hexdigest()
+    out_dir = private_dir(cache_dir()) or _fresh_private_dir()
     lib = out_dir / f"{name}-{key}.so"
-    if lib.exists():
+    if verified(lib):
         return lib
+    if lib.exists():
+        log.warning("kernel library %s does not match the sha256 recorded when it was built; rebuilding it", lib)
     with tempfile.TemporaryDirectory(dir=out_dir) as tmp:
         src = Path(tmp) / f"{name}.c"
         src.write_text(source)
@@ -115,16 +180,27 @@ def compile_library(source: str, name: str) -> Path:
         run = subprocess.run([cc, *CFLAGS, "-o", str(tmp_lib), str(src), "-lm"], capture_output=True, text=True)
         if run.returncode != 0:
             raise RuntimeError(f"{cc} failed to compile the {name} kernel:\n{run.stderr.strip()}")
+        os.chmod(tmp_lib, 0o700)
+        tmp_record = Path(tmp) / _record(lib).name
+        tmp_record.write_text(_sha256(tmp_lib) + "\n")
         os.replace(tmp_lib, lib)
+        os.replace(tmp_record, _record(lib))
     log.info("compiled the %s kernel with %s in %.2f s: %s", name, cc, time.perf_counter() - t0, lib)
     return lib
+
+
+def load_library(lib: Path) -> ctypes.CDLL:
+    """Load a library built by :func:`compile_library` after checking it (:func:`verified`); ``RuntimeError`` if not."""
+    if private_dir(lib.parent) is None or not verified(lib):
+        raise RuntimeError(f"{lib} is not a private library with the sha256 recorded when it was built; not loaded")
+    return ctypes.CDLL(str(lib))
 
 
 @functools.lru_cache(maxsize=None)
 def _adadelta_function():
     """The compiled ``adadelta_step``, or ``None`` (logged once) when it cannot be built."""
     try:
-        fn = ctypes.CDLL(str(compile_library(ADADELTA_SOURCE, "adadelta"))).adadelta_step
+        fn = load_library(compile_library(ADADELTA_SOURCE, "adadelta")).adadelta_step
     except (RuntimeError, OSError) as err:
         log.warning("fused Adadelta kernel unavailable (%s); using torch's Adadelta in blocks", err)
         return None

@@ -4,13 +4,21 @@ The study's shape: a 3-layer encoder (Linear -> BatchNorm -> tanh per layer),
 a mirrored decoder, MAE loss. A target network is the encoder (weights
 transferred, the first ``k`` layers optionally frozen), dropout, and a linear
 head with one output (binary logit / continuous value) or one per class.
+
+Saved models (``.pt``) hold only tensors and plain types (dict, list, tuple, str, int, float,
+bool, None) and are read with ``torch.load(..., weights_only=True)``, which unpickles nothing
+else: :func:`save_torch` / :func:`load_torch`. They are written into memory first, so the
+archive inside never carries the name of the temporary file of the atomic write: the same
+model gives the same bytes.
 """
 
 from __future__ import annotations
 
+import io
 import os
+import pickle
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -21,6 +29,72 @@ from torch.nn import functional as F
 from .files import atomic_path
 
 ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU, "sigmoid": nn.Sigmoid}
+#: Where a target network drops out (:class:`TargetNet`): before the head only, or on the input and after
+#: every hidden block (the published Keras code).
+DROPOUT_PLACEMENTS = ("head", "every_layer")
+#: Initial weights of a target network's Linear layers: torch's default, or Keras' Dense default.
+WEIGHT_INITS = ("torch", "glorot_uniform")
+
+#: Written into every saved model; :func:`load_torch` refuses files without it (an older format).
+MODEL_FORMAT = "radiogenomics-model/2"
+
+
+def plain(obj: Any, where: str = "model") -> Any:
+    """``obj`` with numpy arrays as tensors and numpy scalars as Python numbers: what ``weights_only`` loads.
+
+    Dicts (keys str/int), lists, tuples, str, int, float, bool, None and tensors are kept; anything
+    else is a ``TypeError`` naming where it is (so nothing is saved that could not be read back).
+    """
+    if obj is None or isinstance(obj, (str, bool, int, float, torch.Tensor)):
+        return obj
+    if isinstance(obj, np.ndarray):
+        return torch.from_numpy(np.ascontiguousarray(obj).copy())
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, Mapping):
+        out = {}
+        for k, v in obj.items():
+            if not isinstance(k, (str, int, np.integer)) or isinstance(k, bool):
+                raise TypeError(f"{where}: key {k!r} is a {type(k).__name__}; saved models take str or int keys")
+            out[int(k) if isinstance(k, np.integer) else k] = plain(v, f"{where}[{k!r}]")
+        return out
+    if isinstance(obj, (list, tuple)):
+        items = [plain(v, f"{where}[{i}]") for i, v in enumerate(obj)]
+        return items if isinstance(obj, list) else tuple(items)
+    raise TypeError(f"{where}: a {type(obj).__module__}.{type(obj).__name__} cannot be saved in a model file "
+                    "(only tensors, numpy arrays and plain types)")
+
+
+def save_torch(obj: Mapping[str, Any], path: str | os.PathLike) -> None:
+    """Save ``obj`` (tensors and plain types; see :func:`plain`) atomically, with :data:`MODEL_FORMAT`.
+
+    The archive is written into memory and then to a temporary file renamed into place, so its
+    internal name is always ``archive``: identical contents give identical files.
+    """
+    blob = {"format": MODEL_FORMAT, **plain(dict(obj))}
+    buffer = io.BytesIO()
+    torch.save(blob, buffer)
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(buffer.getvalue())
+
+
+def load_torch(path: str | os.PathLike) -> dict[str, Any]:
+    """Read a file written by :func:`save_torch` with ``torch.load(weights_only=True)`` (no arbitrary unpickling).
+
+    A file of another format (an older version of this workflow stored numpy arrays, which
+    ``weights_only`` refuses) is a ``ValueError`` naming the file and saying to regenerate it.
+    """
+    try:
+        blob = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        raise ValueError(f"model file {path}: not readable with torch.load(weights_only=True) (an older format of "
+                         "this workflow, or not a model it wrote); delete it and rerun the rule that writes it "
+                         f"(snakemake --forcerun <rule>): {str(exc).splitlines()[0]}") from None
+    if not isinstance(blob, dict) or blob.get("format") != MODEL_FORMAT:
+        found = blob.get("format") if isinstance(blob, dict) else type(blob).__name__
+        raise ValueError(f"model file {path}: format {found!r}, expected {MODEL_FORMAT!r}; delete it and rerun "
+                         "the rule that writes it (snakemake --forcerun <rule>)")
+    return blob
 
 
 def _activation(name: str) -> nn.Module:
@@ -134,35 +208,92 @@ class Autoencoder(nn.Module):
 
 
 class TargetNet(nn.Module):
-    """Encoder + dropout + linear head. ``forward`` returns raw outputs (logits or values)."""
+    """Encoder + dropout + linear head. ``forward`` returns raw outputs (logits or values).
+
+    ``dropout_placement``: ``"head"`` (default) drops out only the encoder's output, before the head;
+    ``"every_layer"`` (the published Keras code) also drops out the input and the output of every hidden
+    block, all at the rate ``dropout`` (``input_dropout``, ``hidden_dropouts``; ``nn.Identity`` with
+    ``"head"``, so those networks draw no extra random numbers). ``batch_norm_momentum`` /
+    ``batch_norm_eps`` set every BatchNorm (torch's convention: Keras' momentum 0.99 is 0.01 here).
+    ``weight_init``: ``"torch"`` (torch's default) or ``"glorot_uniform"`` (Keras' Dense default: Glorot
+    uniform weights, zero biases). ``transfer_batch_norm``: whether :meth:`transfer_encoder` copies the
+    encoder's BatchNorm layers too (default) or only its Linear weights, as the published code did (its
+    BatchNorm layers start fresh, and freezing freezes only the Linear weights; BatchNorm keeps training).
+    """
 
     def __init__(self, n_genes: int, hidden: Sequence[int], n_outputs: int, activation: str = "tanh",
-                 dropout: float = 0.0, batch_norm: bool = True):
+                 dropout: float = 0.0, batch_norm: bool = True, dropout_placement: str = "head",
+                 batch_norm_momentum: float = 0.1, batch_norm_eps: float = 1e-5, weight_init: str = "torch",
+                 transfer_batch_norm: bool = True):
         super().__init__()
+        if dropout_placement not in DROPOUT_PLACEMENTS:
+            raise ValueError(f"unknown dropout_placement {dropout_placement!r}; expected one of {DROPOUT_PLACEMENTS}")
+        if weight_init not in WEIGHT_INITS:
+            raise ValueError(f"unknown weight_init {weight_init!r}; expected one of {WEIGHT_INITS}")
         self.encoder = Encoder(n_genes, hidden, activation, batch_norm)
+        every = dropout_placement == "every_layer"
+        # with no hidden layer the head's dropout is already on the input
+        self.input_dropout = HostDropout(dropout) if every and len(hidden) else nn.Identity()
+        self.hidden_dropouts = nn.ModuleList([HostDropout(dropout) if every else nn.Identity()
+                                              for _ in range(max(len(hidden) - 1, 0))])
         self.dropout = HostDropout(dropout)
         self.head = Linear(hidden[-1] if len(hidden) else n_genes, n_outputs)
+        self.dropout_placement = dropout_placement
+        self.transfer_batch_norm = bool(transfer_batch_norm)
+        for m in self.encoder.modules():
+            if isinstance(m, nn.BatchNorm1d):
+                m.momentum, m.eps = float(batch_norm_momentum), float(batch_norm_eps)
+        if weight_init == "glorot_uniform":
+            with torch.no_grad():
+                for m in self.modules():
+                    if isinstance(m, nn.Linear):
+                        nn.init.xavier_uniform_(m.weight)
+                        if m.bias is not None:
+                            m.bias.zero_()
+
+    def layers(self) -> list[nn.Module]:
+        """The modules ``forward`` applies, in order (dropout modules included)."""
+        out: list[nn.Module] = [self.input_dropout]
+        for i, block in enumerate(self.encoder):
+            out.append(block)
+            if i < len(self.hidden_dropouts):
+                out.append(self.hidden_dropouts[i])
+        return [*out, self.dropout, self.head]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.dropout(self.encoder(x)))
+        h = self.input_dropout(x)
+        for i, block in enumerate(self.encoder):
+            h = block(h)
+            if i < len(self.hidden_dropouts):
+                h = self.hidden_dropouts[i](h)
+        return self.head(self.dropout(h))
 
     def transfer_encoder(self, encoder: Encoder, freeze_layers: int = 0) -> None:
-        """Copy encoder weights; freeze the first ``freeze_layers`` blocks (parameters and BatchNorm statistics)."""
+        """Copy encoder weights; freeze the first ``freeze_layers`` blocks (parameters and BatchNorm statistics).
+
+        With ``transfer_batch_norm`` off only the Linear layers are copied and frozen; the BatchNorm
+        layers keep their fresh initialisation and train (the published code's transfer).
+        """
         if len(encoder) != len(self.encoder):
             raise ValueError(f"encoder depth {len(encoder)} differs from the network's {len(self.encoder)}")
-        self.encoder.load_state_dict(encoder.state_dict())
+        if self.transfer_batch_norm:
+            self.encoder.load_state_dict(encoder.state_dict())
+        else:
+            for mine, theirs in zip(self.encoder, encoder):
+                mine[0].load_state_dict(theirs[0].state_dict())
         for i, block in enumerate(self.encoder):
             if i < freeze_layers:
-                for p in block.parameters():
+                for p in (block if self.transfer_batch_norm else block[0]).parameters():
                     p.requires_grad_(False)
         self.frozen_layers = int(freeze_layers)
 
     def train(self, mode: bool = True) -> "TargetNet":
         super().train(mode)
-        # Frozen blocks keep their transferred BatchNorm statistics.
-        for i, block in enumerate(self.encoder):
-            if i < getattr(self, "frozen_layers", 0):
-                block.eval()
+        # Frozen blocks keep their transferred BatchNorm statistics (when BatchNorm was transferred).
+        if getattr(self, "transfer_batch_norm", True):
+            for i, block in enumerate(self.encoder):
+                if i < getattr(self, "frozen_layers", 0):
+                    block.eval()
         return self
 
 
@@ -224,27 +355,27 @@ class FittedModel:
         return out
 
     def save(self, path: str | os.PathLike) -> None:
-        with atomic_path(path) as tmp:
-            torch.save(self.to_blob(), tmp)
+        save_torch(self.to_blob(), path)
 
     def to_blob(self) -> dict:
-        return {
-            "state_dict": self.network.state_dict(),
-            "genes": self.genes,
+        """The model as tensors and plain types (numpy arrays become tensors): what ``weights_only`` loads."""
+        return plain({
+            "state_dict": {k: v.detach().cpu() for k, v in self.network.state_dict().items()},
+            "genes": [str(g) for g in self.genes],
             "scaler_mean": self.scaler.mean,
             "scaler_scale": self.scaler.scale,
             "target": self.target,
             "target_type": self.target_type,
-            "classes": self.classes,
-            "arch": self.arch,
-            "target_scaler": self.target_scaler,
-            "info": self.info,
-            "frozen_layers": getattr(self.network, "frozen_layers", 0),
-        }
+            "classes": [str(c) for c in self.classes],
+            "arch": dict(self.arch),
+            "target_scaler": None if self.target_scaler is None else [float(v) for v in self.target_scaler],
+            "info": dict(self.info),
+            "frozen_layers": int(getattr(self.network, "frozen_layers", 0)),
+        }, "FittedModel")
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "FittedModel":
-        return cls.from_blob(torch.load(path, map_location="cpu", weights_only=False))
+        return cls.from_blob(load_torch(path))
 
     @classmethod
     def from_blob(cls, blob: dict) -> "FittedModel":
@@ -253,10 +384,16 @@ class FittedModel:
         net.load_state_dict(blob["state_dict"])
         net.frozen_layers = blob.get("frozen_layers", 0)
         net.eval()
+        target_scaler = blob["target_scaler"]
         return cls(network=net, genes=list(blob["genes"]),
-                   scaler=Scaler(np.asarray(blob["scaler_mean"]), np.asarray(blob["scaler_scale"])),
+                   scaler=Scaler(_numpy(blob["scaler_mean"]), _numpy(blob["scaler_scale"])),
                    target=blob["target"], target_type=blob["target_type"], classes=list(blob["classes"]),
-                   arch=arch, target_scaler=blob["target_scaler"], info=blob.get("info", {}))
+                   arch=arch, target_scaler=None if target_scaler is None else tuple(float(v) for v in target_scaler),
+                   info=blob.get("info", {}))
+
+
+def _numpy(value: Any) -> np.ndarray:
+    return value.numpy() if isinstance(value, torch.Tensor) else np.asarray(value)
 
 
 def n_outputs_for(target_type: str, classes: Sequence[str]) -> int:
@@ -264,16 +401,20 @@ def n_outputs_for(target_type: str, classes: Sequence[str]) -> int:
 
 
 def build_target_net(n_genes: int, arch: dict, n_outputs: int) -> TargetNet:
+    """The network of an architecture dict; keys it lacks (models saved before they existed) take the defaults."""
     return TargetNet(n_genes, arch["hidden"], n_outputs, activation=arch.get("activation", "tanh"),
-                     dropout=arch.get("dropout", 0.0), batch_norm=arch.get("batch_norm", True))
+                     dropout=arch.get("dropout", 0.0), batch_norm=arch.get("batch_norm", True),
+                     dropout_placement=arch.get("dropout_placement", "head"),
+                     batch_norm_momentum=arch.get("batch_norm_momentum", 0.1),
+                     batch_norm_eps=arch.get("batch_norm_eps", 1e-5), weight_init=arch.get("weight_init", "torch"),
+                     transfer_batch_norm=arch.get("transfer_batch_norm", True))
 
 
 def save_fold_models(models: Mapping[int, FittedModel], path: str | os.PathLike) -> None:
     """Save the outer-fold models of one target in one file (fold -> model)."""
-    with atomic_path(path) as tmp:
-        torch.save({int(k): m.to_blob() for k, m in models.items()}, tmp)
+    save_torch({"folds": {int(k): m.to_blob() for k, m in sorted(models.items())}}, path)
 
 
 def load_fold_models(path: str | os.PathLike) -> dict[int, FittedModel]:
-    blobs = torch.load(path, map_location="cpu", weights_only=False)
+    blobs = load_torch(path)["folds"]
     return {int(k): FittedModel.from_blob(b) for k, b in blobs.items()}

@@ -399,3 +399,84 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+# --------------------------------------------------------------------------- files already in place
+
+
+def _pinned_plan(tmp_path: Path, data: bytes, **source) -> download.Plan:
+    spec = {"url": "https://example.org/d/table.tsv", "sha256": sha256(data), "input": "clanc", **source}
+    return download.plan({"enabled": True, "dir": str(tmp_path / "resources"), "sources": {"tab": spec}}, kinds=KINDS)
+
+
+@pytest.mark.parametrize("damage", ["truncated", "changed"])
+def test_a_corrupted_download_in_place_is_removed_reported_and_never_parsed(tmp_path, damage):
+    data = b"sample\tTCGA-02-0003-01A\nEGFR\t1.5\n" * 20
+    plan = _pinned_plan(tmp_path, data)
+    path = Path(plan.location("tab"))
+    path.parent.mkdir()
+    path.write_bytes(data)
+    assert download.check_inputs([str(path)], plan) == [
+        f"{path}: sha256 {sha256(data)} verified (downloads.sources.tab)"]
+    bad = data[: len(data) // 2] if damage == "truncated" else data.replace(b"1.5", b"9.5")
+    path.write_bytes(bad)
+    assert download.check_inputs([str(tmp_path / "other.tsv")], plan) == []  # not an input of this job: not read
+    with pytest.raises(download.ChecksumError) as err:
+        download.check_inputs([str(tmp_path / "x.tsv"), str(path)], plan)
+    message = str(err.value)
+    assert f"file {path}: sha256 {sha256(bad)} ({len(bad)} bytes) does not match the pinned sha256 {sha256(data)}" \
+        in message
+    assert "downloads.sources.tab (https://example.org/d/table.tsv)" in message
+    assert "was not parsed" in message and "removed: run snakemake again to download it anew" in message
+    assert not path.exists() and leftovers(path.parent) == []
+
+
+def test_a_local_copy_that_does_not_match_is_reported_and_kept(tmp_path):
+    data = b"HALLMARK_X\tna\tEGFR\tPDGFRA\n"
+    local = tmp_path / "my_copy.gmt"
+    local.write_bytes(data[:-5])
+    plan = _pinned_plan(tmp_path, data, path=str(local))
+    with pytest.raises(download.ChecksumError, match=r"my_copy\.gmt: sha256 .* does not match .* your local copy "
+                                                     r"\(downloads\.sources\.tab\.path\), left in place"):
+        download.check_inputs([str(local)], plan)
+    assert local.read_bytes() == data[:-5]
+    # unpinned sources (sha256: null) and disabled downloads are not checked
+    assert download.check_inputs([str(local)], _pinned_plan(tmp_path, data, path=str(local), sha256=None)) == []
+    disabled = download.plan({"enabled": False, "sources": {"tab": {"url": "https://example.org/t.gmt",
+                                                                    "sha256": sha256(data), "path": str(local)}}},
+                             kinds=KINDS)
+    assert download.check_inputs([str(local)], disabled) == []
+
+
+def test_workflow_removes_a_corrupted_download_before_parsing_and_fetches_it_again(real_data_dir, tmp_path):
+    """A downloaded table truncated after its download: the job that reads it fails before parsing, names the file
+    and both checksums, and removes it; the next run downloads it again and parses the verified file."""
+    served = tmp_path / "served"
+    served.mkdir()
+    for table in real_data_dir.iterdir():
+        (served / table.name).symlink_to(table)
+    work = tmp_path / "work"
+    work.mkdir()
+    name = "aaf2666_Table-S15.csv"
+    target = "results/ingest/gene_sets/puchalski.gmt"
+    with serve(served) as base:
+        config = _loopback_config(work, base, real_data_dir)
+        res = snakemake(f"resources/{name}", "--directory", str(work), "--configfile", str(config), "--cores", "1",
+                        timeout=300)
+        assert res.returncode == 0, res.stderr[-4000:]
+        good = (work / "resources" / name).read_bytes()
+        (work / "resources" / name).write_bytes(good[: len(good) // 3])  # an interrupted copy, say
+        res = snakemake(target, "--directory", str(work), "--configfile", str(config), "--cores", "1", timeout=300)
+        assert res.returncode != 0
+        log = (work / "results" / "logs" / "ingest_gene_sets" / "puchalski.log").read_text()
+        assert f"file resources/{name}: sha256 {sha256(good[: len(good) // 3])}" in log
+        assert "does not match the pinned sha256" in log and "removed: run snakemake again" in log
+        assert "downloads.sources.puchalski_s15" in log
+        assert not (work / "resources" / name).exists() and not (work / target).exists()
+        assert leftovers(work / "results" / "ingest" / "gene_sets") == []  # nothing parsed, nothing written
+        res = snakemake(target, "--directory", str(work), "--configfile", str(config), "--cores", "1", timeout=300)
+        assert res.returncode == 0, res.stderr[-4000:]
+    assert (work / "resources" / name).read_bytes() == good
+    log = (work / "results" / "logs" / "ingest_gene_sets" / "puchalski.log").read_text()
+    assert f"resources/{name}: sha256 {sha256(good)} verified (downloads.sources.puchalski_s15)" in log
+    assert (work / target).stat().st_size > 0

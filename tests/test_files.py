@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -40,3 +42,33 @@ def test_outputs_get_umask_permissions(tmp_path):
     mask = os.umask(0)
     os.umask(mask)
     assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o666 & ~mask
+
+
+def test_a_writer_killed_mid_write_leaves_only_a_hidden_part_file_removed_by_the_next_write(tmp_path):
+    """SIGKILL runs no clean-up: the half-written temporary file stays, hidden, and the output does not exist; the
+    next write of the same output removes it (and nothing that belongs to another output)."""
+    import signal
+    import subprocess
+    import sys
+
+    target = tmp_path / "scores.tsv"
+    other = tmp_path / ".scores.tsv.gz.abcdefgh.part"  # another output's temporary file: kept
+    other.write_text("x")
+    code = ("import sys, time\nfrom radiogenomics import files\n"
+            f"with files.atomic_path({str(target)!r}) as tmp:\n"
+            "    tmp.write_text('half a table')\n    print('writing', flush=True)\n    time.sleep(600)\n")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
+                            cwd=Path(files.__file__).parents[1])
+    try:
+        assert proc.stdout.readline().strip() == "writing"
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=60)
+    assert proc.returncode == -signal.SIGKILL
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert not target.exists() and len(left) == 2 and other.name in left
+    stale = next(n for n in left if n != other.name)
+    assert stale.startswith(".scores.tsv.") and stale.endswith(".part")
+    files.write_text("a\tb\n", target)
+    assert target.read_text() == "a\tb\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([other.name, target.name])

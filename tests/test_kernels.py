@@ -1,5 +1,12 @@
 """The compiled Adadelta kernel makes torch.optim.Adadelta's update; the compile cache and fallbacks."""
 
+import hashlib
+import logging
+import os
+import stat
+import tempfile
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -60,7 +67,71 @@ def test_kernel_library_is_compiled_once_and_cached(tmp_path, monkeypatch):
     assert lib.stat().st_mtime_ns == mtime  # reused, not rebuilt
     changed = kernels.compile_library(kernels.ADADELTA_SOURCE + "\n/* changed */\n", "adadelta")
     assert changed != lib  # another source, another library
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([lib.name, changed.name])  # no temporaries left
+    # no temporaries left: the two libraries and the sha256 recorded for each
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [lib.name, changed.name, lib.name + ".sha256", changed.name + ".sha256"])
+    assert (tmp_path / (lib.name + ".sha256")).read_text().strip() == hashlib.sha256(lib.read_bytes()).hexdigest()
+
+
+def test_kernel_cache_is_created_private(tmp_path, monkeypatch):
+    cache = tmp_path / "home" / "cache" / "radiogenomics"
+    monkeypatch.setenv("RADIOGENOMICS_KERNEL_CACHE", str(cache))
+    lib = kernels.compile_library(kernels.ADADELTA_SOURCE, "adadelta")
+    assert lib.parent == cache and stat.S_IMODE(cache.stat().st_mode) == 0o700
+    assert cache.stat().st_uid == os.getuid() and not lib.stat().st_mode & 0o022
+    assert kernels.load_library(lib).adadelta_step is not None
+
+
+def test_own_cache_that_others_cannot_write_is_tightened(tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    cache.mkdir(mode=0o755)
+    cache.chmod(0o755)
+    monkeypatch.setenv("RADIOGENOMICS_KERNEL_CACHE", str(cache))
+    assert kernels.compile_library(kernels.ADADELTA_SOURCE, "adadelta").parent == cache
+    assert stat.S_IMODE(cache.stat().st_mode) == 0o700
+
+
+@pytest.mark.parametrize("unsafe", ["group_writable", "world_writable", "other_owner"])
+def test_kernel_cache_another_user_can_write_is_refused(tmp_path, monkeypatch, caplog, unsafe):
+    """A library planted in a cache that another user can write (or owns) is never loaded: the kernel is
+    compiled into a fresh private temporary directory instead, with a warning."""
+    cache = tmp_path / "shared-cache"
+    cache.mkdir()
+    monkeypatch.setenv("RADIOGENOMICS_KERNEL_CACHE", str(cache))
+    planted = kernels.compile_library(kernels.ADADELTA_SOURCE, "adadelta")  # as if another user had put it there
+    assert planted.parent == cache
+    cache.chmod({"group_writable": 0o770, "world_writable": 0o777, "other_owner": 0o700}[unsafe])
+    if unsafe == "other_owner":
+        uid = os.getuid()
+        monkeypatch.setattr(kernels.os, "getuid", lambda: uid + 1)  # the cache now belongs to "someone else"
+    kernels._fresh_private_dir.cache_clear()
+    with caplog.at_level(logging.WARNING, logger="radiogenomics.kernels"):
+        lib = kernels.compile_library(kernels.ADADELTA_SOURCE, "adadelta")
+    assert lib.parent != cache and lib.name == planted.name
+    assert stat.S_IMODE(lib.parent.stat().st_mode) == 0o700 and lib.parent.parent == Path(tempfile.gettempdir())
+    assert "not loading libraries from it" in caplog.text and str(cache) in caplog.text
+    with pytest.raises(RuntimeError, match="not loaded"):
+        kernels.load_library(planted)
+    if unsafe != "other_owner":
+        kernels.load_library(lib)
+
+
+def test_changed_library_file_is_rebuilt_not_loaded(tmp_path, monkeypatch, caplog):
+    monkeypatch.setenv("RADIOGENOMICS_KERNEL_CACHE", str(tmp_path))
+    lib = kernels.compile_library(kernels.ADADELTA_SOURCE, "adadelta")
+    good = lib.read_bytes()
+    lib.write_bytes(good[:-100] + bytes(100))  # changed after it was built (same owner, same mode)
+    assert not kernels.verified(lib)
+    with pytest.raises(RuntimeError, match="not loaded"):
+        kernels.load_library(lib)
+    with caplog.at_level(logging.WARNING, logger="radiogenomics.kernels"):
+        assert kernels.compile_library(kernels.ADADELTA_SOURCE, "adadelta") == lib
+    assert "does not match the sha256 recorded" in caplog.text
+    assert kernels.verified(lib) and lib.read_bytes() == good
+    (tmp_path / (lib.name + ".sha256")).unlink()  # no record: rebuilt too
+    assert not kernels.verified(lib)
+    kernels.compile_library(kernels.ADADELTA_SOURCE, "adadelta")
+    assert kernels.verified(lib)
 
 
 def test_compile_errors_name_the_kernel(tmp_path, monkeypatch):

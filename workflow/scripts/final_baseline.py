@@ -7,7 +7,7 @@ log = _common.start(snakemake, "final_baseline")  # noqa: F821
 
 import pandas as pd  # noqa: E402
 
-from radiogenomics import files, heldout, selection, targets  # noqa: E402
+from radiogenomics import baseline_files, files, selection, targets  # noqa: E402
 
 inp, out, params, wc = snakemake.input, snakemake.output, snakemake.params, snakemake.wildcards  # noqa: F821
 meta = files.read_json(inp.meta)[wc.target]
@@ -19,4 +19,4 @@ model = selection.fit_selected(wc.baseline, expression, y, meta["type"], meta["c
                                n_jobs=params.settings["n_jobs"], target=wc.target)
 files.write_json({"target": wc.target, "model": wc.baseline, "type": meta["type"], "n_patients": int(len(y)),
                   "params": chosen.params, "inner_score": {chosen.metric: chosen.score}}, out.selected)
-heldout.save_model(model, out.model)
+baseline_files.save_model(model, out.model)  # skops, no pickle

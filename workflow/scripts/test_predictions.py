@@ -6,7 +6,7 @@ log = _common.start(snakemake, "test_predictions")  # noqa: F821
 
 import pandas as pd  # noqa: E402
 
-from radiogenomics import evaluation, files, heldout, targets  # noqa: E402
+from radiogenomics import baseline_files, evaluation, files, heldout, targets  # noqa: E402
 from radiogenomics.nets import FittedModel  # noqa: E402
 
 inp, out, params, wc = snakemake.input, snakemake.output, snakemake.params, snakemake.wildcards  # noqa: F821
@@ -15,7 +15,7 @@ test_targets = pd.read_parquet(inp.test_targets)
 models = {}
 for name in params.models:
     key = f"model_{name}"
-    models[name] = FittedModel.load(inp[key]) if name == "network" else heldout.load_model(inp[key])
+    models[name] = FittedModel.load(inp[key]) if name == "network" else baseline_files.load_model(inp[key])
 if wc.target in test_targets.columns and test_targets[wc.target].notna().any():
     y = targets.target_vector(test_targets, wc.target, meta["type"])
     expression = pd.read_parquet(inp.test_expression)
