@@ -12,14 +12,13 @@ every model, stratified by class for classification targets), beside the cross-v
 from __future__ import annotations
 
 import logging
-import pickle
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from . import bootstrap, evaluation
-from .files import InputError, atomic_path
+from .files import InputError
 
 log = logging.getLogger(__name__)
 
@@ -58,18 +57,6 @@ def align_genes(expression: pd.DataFrame, genes: Sequence[str], *, source: str |
         log.info("test expression (%s): %d gene(s) not in the training expression dropped, e.g. %s", source,
                  len(extra), list(extra[:5]))
     return expression.loc[:, genes]
-
-
-def save_model(model: Any, path: str) -> None:
-    """Save a fitted comparison model (a :class:`baselines.BaselineFit`) atomically (pickle)."""
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as fh:
-            pickle.dump(model, fh, protocol=pickle.HIGHEST_PROTOCOL)
-
-
-def load_model(path: str) -> Any:
-    with open(path, "rb") as fh:
-        return pickle.load(fh)
 
 
 def predictions(models: Mapping[str, Any], expression: pd.DataFrame, y: pd.Series, target_type: str,

@@ -33,7 +33,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Union
+from typing import Any, Iterable, Mapping, Union
 
 log = logging.getLogger(__name__)
 
@@ -163,3 +163,45 @@ def make_id_rule(spec: IdRuleSpec = "identity") -> IdRule:
         return IdRule(kind="regex", pattern=pattern, group=group, _compiled=compiled)
     raise ValueError(f"ID rule must be 'identity', 'tcga' or a mapping with 'regex', got {type(spec).__name__} {spec!r}")
 
+
+
+def overlap_hint(left: Iterable[object], right: Iterable[object]) -> str:
+    """Why two ID lists that share no ID might still be meant to match ('' when no near miss is found).
+
+    Checks, in turn: TCGA barcodes of different lengths (e.g. 15-character sample barcodes
+    ``TCGA-02-0003-01A`` against 12-character patient IDs, which match after trimming to the patient
+    ID: the ``tcga`` ID rule), R's dotted barcodes (``TCGA.02.0003``), upper / lower case, and white
+    space or zero padding inside the IDs.
+    """
+    a = {str(v).strip() for v in left if v is not None and str(v).strip()}
+    b = {str(v).strip() for v in right if v is not None and str(v).strip()}
+    if not a or not b or a & b:
+        return ""
+
+    def tcga(ids: set[str]) -> set[str]:
+        out = set()
+        for v in ids:
+            text = v.replace(".", "-") if _TCGA_DOTTED_RE.match(v) else v
+            if _TCGA_RE.match(text):
+                out.add(text[:TCGA_PATIENT_LENGTH])
+        return out
+
+    ta, tb = tcga(a), tcga(b)
+    if ta & tb:
+        la = sorted({len(v) for v in a})
+        lb = sorted({len(v) for v in b})
+        dotted = any(_TCGA_DOTTED_RE.match(v) for v in a | b)
+        return (f"the IDs would match after trimming to the {TCGA_PATIENT_LENGTH}-character TCGA patient ID "
+                f"({len(ta & tb)} patient(s), e.g. {sorted(ta & tb)[0]!r}; ID lengths {la} vs {lb}"
+                + ("; some IDs are R-style dotted barcodes" if dotted else "")
+                + "): set inputs.id_rule: tcga so that every table is joined by patient ID")
+    if {v.lower() for v in a} & {v.lower() for v in b}:
+        return "the IDs differ only in upper / lower case; write them the same way in every table"
+
+    def squash(ids: set[str]) -> set[str]:
+        return {re.sub(r"(?<![0-9])0+(?=[0-9])", "", re.sub(r"[\s_.-]+", "", v.lower())) for v in ids}
+
+    if squash(a) & squash(b):
+        return ("the IDs differ only in separators (space, '_', '.', '-') or zero padding; write them the same way "
+                "in every table, or map them with an inputs.id_rule regex")
+    return ""

@@ -30,6 +30,10 @@ configurable rule of :mod:`radiogenomics.ids`):
     :mod:`radiogenomics.targets`).
 ``read_survival_table``
     one row per patient with a time and an event column.
+``read_feature_table``
+    an imaging-feature table (TCIA radiomic features): one row per patient,
+    numeric features; non-feature columns (a scan date) named and skipped,
+    columns missing for most patients dropped (logged).
 
 Sample barcodes (``TCGA-02-0003-01A``) and patient IDs (``TCGA-02-0003``,
 the first 12 characters) differ. When a patient has several samples, one is
@@ -44,6 +48,7 @@ import io
 import logging
 import os
 import re
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Mapping, Sequence
@@ -78,18 +83,89 @@ _BRACKETED_RE = re.compile(r"^\[.*\]$")
 # --------------------------------------------------------------------------- helpers
 
 
-def _open_text(path: Path) -> io.TextIOBase:
+class _TextLines:
+    """Lines of an opened text file; a truncated or corrupt gzip stream, or bytes that are not UTF-8, become an
+    InputError naming the file and the line reached (instead of a bare EOFError / zlib / decode error)."""
+
+    def __init__(self, fh: io.TextIOBase, path: Path):
+        self._fh = fh
+        self._path = path
+        self._line = 0
+
+    def __iter__(self) -> "_TextLines":
+        return self
+
+    def __next__(self) -> str:
+        try:
+            line = next(self._fh)
+        except StopIteration:
+            raise
+        except UnicodeDecodeError as exc:
+            raise InputError(self._path, f"not UTF-8 text ({exc.reason}); save the table as UTF-8 text",
+                             row=self._line + 1) from None
+        except (EOFError, OSError, zlib.error) as exc:
+            raise InputError(self._path, f"cannot decompress the gzip file after line {self._line} ({exc}); the "
+                                         "file is truncated or corrupt: download or compress it again",
+                             row=self._line + 1) from None
+        self._line += 1
+        return line
+
+    def close(self) -> None:
+        self._fh.close()
+
+    def __enter__(self) -> "_TextLines":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._fh.close()
+
+
+def _open_text(path: Path) -> _TextLines:
     """Open a text file (gzip when the name ends in .gz); universal newlines turn CRLF into LF."""
     if path.suffix == ".gz":
-        return gzip.open(path, "rt", newline=None)
-    return open(path, "r", newline=None)
+        return _TextLines(gzip.open(path, "rt", newline=None), path)
+    return _TextLines(open(path, "r", newline=None), path)
+
+
+_GZIP_MAGIC = b"\x1f\x8b"
 
 
 def _check_file(path: PathLike) -> Path:
+    """The path of an input file that exists and is not empty (InputError naming it otherwise); a ``.gz``
+    name must hold gzip data."""
     path = Path(path)
+    if not path.exists():
+        raise InputError(path, "file not found")
     if not path.is_file():
-        raise InputError(path, "file not found (or not a regular file)")
+        raise InputError(path, "not a regular file (a directory?); expected a table")
+    size = path.stat().st_size
+    if size == 0:
+        raise InputError(path, "empty file (0 bytes)" + ("; a .gz file needs at least a gzip header: it was not "
+                                                         "written completely" if path.suffix == ".gz" else ""))
+    if path.suffix == ".gz":
+        with open(path, "rb") as fh:
+            magic = fh.read(2)
+        if magic != _GZIP_MAGIC:
+            raise InputError(path, f"the name ends in .gz but the file is not gzip-compressed (first bytes "
+                                   f"{magic!r}); compress it with gzip or drop the .gz suffix")
     return path
+
+
+#: Separators a table may have been written with, and their names in messages.
+_OTHER_SEPARATORS = {"\t": "tab", ",": "comma", ";": "semicolon"}
+
+
+def _separator_hint(text: str, expected: str) -> str:
+    """A hint for a line that has none of the ``expected`` separator but another one ('' when none applies)."""
+    if expected in text:
+        return ""
+    counts = {sep: text.count(sep) for sep in _OTHER_SEPARATORS if sep != expected}
+    sep, n = max(counts.items(), key=lambda kv: kv[1])
+    if n == 0:
+        return ""
+    return (f"; the file looks {_OTHER_SEPARATORS[sep]}-separated ({n} {_OTHER_SEPARATORS[sep]}s and no "
+            f"{_OTHER_SEPARATORS.get(expected, repr(expected))}s in the header row), but "
+            f"{_OTHER_SEPARATORS.get(expected, repr(expected))}-separated fields are expected here")
 
 
 def _tab_lines(fh: Iterable[str]) -> Iterator[tuple[int, str]]:
@@ -247,8 +323,11 @@ def _samples_to_patients(values: np.ndarray, genes: list[str], lines: list[int],
     log_dropped(log, f"{what} ({path}): genes", {"missing values (NA/empty) in a kept sample": n_missing},
                 total=len(genes))
     if n_missing:
-        examples = [f"{genes[i]} (row {lines[i]})" for i in np.flatnonzero(missing)[:10]]
-        log.warning("%s: dropped %d gene(s) with missing values, e.g. %s", path, n_missing, ", ".join(examples))
+        kept_barcodes = samples["barcode"].to_numpy()[keep_cols]
+        examples = [f"{genes[i]} (row {lines[i]}) at sample {kept_barcodes[int(np.argmax(np.isnan(sub[i])))]!r}"
+                    for i in np.flatnonzero(missing)[:10]]
+        log.warning("%s: dropped %d gene(s) with missing values, e.g. %s", path, n_missing,
+                    ", ".join(examples))
     if n_missing == len(genes):
         raise InputError(path, f"every gene of the {what} has a missing value in at least one kept sample; "
                                "no gene left")
@@ -310,7 +389,8 @@ def read_expression_matrix(path: PathLike) -> tuple[pd.DataFrame, pd.DataFrame]:
         barcodes = [h.strip() for h in header[1:]]
         if not barcodes or all(b == "" for b in barcodes):
             raise InputError(path, "no samples: the header row has a label cell but no sample barcodes "
-                                   "(expected 'sample<TAB>TCGA-..-....-01A<TAB>...')", row=1)
+                                   "(expected 'sample<TAB>TCGA-..-....-01A<TAB>...')"
+                             + _separator_hint(header_line, "\t"), row=1)
         for pos, barcode in enumerate(barcodes, start=2):
             _sample_type(barcode, path, row=1, column=barcode or f"column {pos}")
         _check_unique_header(barcodes, path, row=1, what="sample barcode", first_column=2)
@@ -342,6 +422,57 @@ def read_expression_matrix(path: PathLike) -> tuple[pd.DataFrame, pd.DataFrame]:
     log.info("%s: expression for %d patients x %d genes (%d sample columns)", path, expression.shape[0],
              expression.shape[1], n)
     return expression, samples
+
+
+#: Default smallest number of informative (non-constant) genes an expression matrix must keep
+#: (config ``inputs.min_informative_genes``): fewer cannot carry a network, its masking or a GSEA ranking.
+MIN_INFORMATIVE_GENES = 20
+#: Expression formats of :func:`read_expression_input` (config ``inputs.expression_format``).
+EXPRESSION_FORMATS = ("xena", "clanc", "matrix")
+
+
+def drop_constant_genes(expression: pd.DataFrame, *, source: PathLike | None,
+                        min_genes: int = MIN_INFORMATIVE_GENES) -> pd.DataFrame:
+    """Drop the genes whose value is the same in every patient (they carry no information: a network sees
+    a constant input, masking and saliency would rank them as if they meant something); logged with how
+    many and the first names. Raises InputError naming ``source`` when fewer than ``min_genes`` genes vary."""
+    if min_genes < 1:
+        raise ValueError(f"min_genes must be at least 1, got {min_genes}")
+    values = expression.to_numpy(dtype=np.float64)
+    if len(values) < 2:
+        raise InputError(source, f"the expression has {len(values)} patient(s); at least 2 are needed to tell "
+                                 "informative genes from constant ones")
+    constant = np.all(values == values[:1], axis=0)
+    n_constant = int(constant.sum())
+    n_left = expression.shape[1] - n_constant
+    log_dropped(log, f"expression ({source}): genes", {"constant across all patients": n_constant},
+                total=expression.shape[1])
+    if n_constant:
+        names = [str(g) for g in expression.columns[constant][:10]]
+        log.warning("%s: dropped %d constant gene(s) (the same value in all %d patients), e.g. %s", source,
+                    n_constant, len(values), ", ".join(names) + (" ..." if n_constant > 10 else ""))
+    if n_left < min_genes:
+        raise InputError(source, f"only {n_left} of {expression.shape[1]} genes vary across the {len(values)} "
+                                 f"patients ({n_constant} are constant, e.g. "
+                                 f"{[str(g) for g in expression.columns[constant][:5]]}); at least {min_genes} "
+                                 "informative genes are needed (inputs.min_informative_genes). Check that the "
+                                 "matrix holds expression values and is not transposed or a placeholder")
+    return expression.loc[:, ~constant] if n_constant else expression
+
+
+def read_expression_input(path: PathLike, *, fmt: str = "xena", orientation: str = "genes_x_samples",
+                          id_rule: IdRuleSpec = "identity") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """An expression input of any configured format (``inputs.expression_format``): ``xena``
+    (:func:`read_expression_matrix`), ``clanc`` (the expression block of :func:`read_clanc`) or ``matrix``
+    (:func:`read_matrix` in ``orientation`` with ``id_rule``). Returns (patients x genes, samples table)."""
+    if fmt == "clanc":
+        table = read_clanc(path)
+        return table.expression, table.samples
+    if fmt == "matrix":
+        return read_matrix(path, orientation=orientation, id_rule=id_rule, return_samples=True)
+    if fmt == "xena":
+        return read_expression_matrix(path)
+    raise ValueError(f"unknown expression format {fmt!r}; expected one of {EXPRESSION_FORMATS}")
 
 
 # --------------------------------------------------------------------------- VASARI
@@ -404,7 +535,7 @@ def read_vasari(path: PathLike) -> pd.DataFrame:
             raise InputError(path, "empty file; expected a header row", row=1) from None
         if len(header) < 2:
             raise InputError(path, f"expected a comma-separated header with an ID column and trait columns, found "
-                                   f"{len(header)} field(s)", row=1)
+                                   f"{len(header)} field(s)" + _separator_hint(",".join(header), ","), row=1)
         columns = [c.strip() for c in header[1:]]
         _check_unique_header(columns, path, row=1, what="column name", first_column=2)
         id_column = header[0] or "patient ID (first column)"
@@ -457,6 +588,8 @@ def read_clinical_biotab(path: PathLike) -> pd.DataFrame:
             raise InputError(path, "expected three header rows (column names, short names, and a row of 'CDE_ID:' "
                                    f"codes); row 3 starts with {found!r}", row=3)
         names = [c.strip() for c in header_rows[0]]
+        if len(names) == 1 and _separator_hint(names[0], "\t"):
+            raise InputError(path, "the header row has a single column" + _separator_hint(names[0], "\t"), row=1)
         for i, hrow in enumerate(header_rows[1:], start=2):
             if len(hrow) != len(names):
                 raise InputError(path, f"header row {i} has {len(hrow)} fields but the names row has {len(names)}", row=i)
@@ -477,8 +610,10 @@ def read_clinical_biotab(path: PathLike) -> pd.DataFrame:
 
         rows = _patient_rows(reader, path, n_fields=len(names), separator="tab", patient_of=biotab_patient,
                              id_column="bcr_patient_barcode", what="row")
+        lines: list[int] = []
         for patient, record in rows:
             patients.append(patient)
+            lines.append(reader.line_num)
             values: list[object] = []
             for j, cell in enumerate(record):
                 if j == id_pos:
@@ -488,8 +623,30 @@ def read_clinical_biotab(path: PathLike) -> pd.DataFrame:
             records.append(values)
     columns = [c for j, c in enumerate(names) if j != id_pos]
     df = pd.DataFrame(records, columns=columns, index=pd.Index(patients, name="patient"), dtype=object)
+    if VITAL_STATUS_COLUMN in df.columns:
+        check_vital_status(df[VITAL_STATUS_COLUMN].to_numpy(), lines, path)
     log.info("%s: clinical table for %d patients, %d columns", path, len(df), df.shape[1])
     return df
+
+
+#: Biotab vital status column and the values it may hold (any case; bracketed markers and empty = missing).
+VITAL_STATUS_COLUMN = "vital_status"
+VITAL_STATUS_WORDS = {"dead": 1, "deceased": 1, "alive": 0, "living": 0}
+
+
+def check_vital_status(values: Sequence[object], lines: Sequence[object], path: PathLike | None,
+                       column: str = VITAL_STATUS_COLUMN) -> None:
+    """InputError naming the rows of every vital status that is neither missing nor Dead / Alive (also
+    Deceased / Living, any case): the same rule as the event codes of a plain survival table, which stop the
+    run rather than drop the patients."""
+    bad = [(line, v) for line, v in zip(lines, values)
+           if isinstance(v, str) and v.strip() and not _BRACKETED_RE.match(v.strip())
+           and v.strip().lower() not in VITAL_STATUS_WORDS]
+    if bad:
+        shown = ", ".join(f"row {line}: {v!r}" for line, v in bad[:10]) + (" ..." if len(bad) > 10 else "")
+        raise InputError(path, f"{len(bad)} unrecognised vital status value(s) ({shown}); expected Dead or Alive "
+                               "(or Deceased / Living; empty or [Not Available] = missing)",
+                         row=bad[0][0], column=column)
 
 
 def numeric_column(df: pd.DataFrame, column: str, path: PathLike | None) -> pd.Series:
@@ -563,7 +720,8 @@ def read_clanc(path: PathLike) -> ClancTable:
         if first is None or first[1].split("\t")[0].strip() != "CLID":
             found = first[1].split("\t")[0] if first else "nothing"
             raise InputError(path, f"expected row 1 to start with 'CLID' (then a description and sample barcodes), "
-                                   f"found {found!r}", row=1)
+                                   f"found {found[:60]!r}" + (_separator_hint(first[1], "\t") if first else ""),
+                             row=1)
         header = [c.strip() for c in first[1].split("\t")]
         barcodes = header[2:]
         if not barcodes:
@@ -662,7 +820,8 @@ def read_gmt(path: PathLike) -> dict[str, list[str]]:
             fields = line.split("\t")
             if len(fields) < 3:
                 raise InputError(path, f"expected at least 3 tab-separated fields (set name, description or URL, "
-                                       f"genes), found {len(fields)}", row=number)
+                                       f"genes), found {len(fields)}"
+                                 + _separator_hint(line, "\t").replace("header row", "line"), row=number)
             name = fields[0].strip()
             if not name:
                 raise InputError(path, "empty gene-set name in the first field", row=number)
@@ -714,6 +873,9 @@ def read_gene_set_table(path: PathLike) -> dict[str, list[str]]:
             header = [c.strip() for c in next(reader)]
         except StopIteration:
             raise InputError(path, "empty file; expected a header row of gene-set names", row=1) from None
+        if len(header) == 1 and _separator_hint(header[0], delimiter):
+            raise InputError(path, "the header row names a single gene set" + _separator_hint(header[0], delimiter)
+                             + " (.tsv names are read tab-separated, others comma-separated)", row=1)
         columns: list[list[str]] = [[] for _ in header]
         na_row_seen = False
         for record in reader:
@@ -769,12 +931,14 @@ def read_gene_sets(path: PathLike) -> dict[str, list[str]]:
 
 
 def filter_gene_sets(sets: Mapping[str, Sequence[str]], genes: Iterable[str], *, min_size: int = 1,
-                     source: PathLike | str = "") -> tuple[dict[str, list[str]], pd.DataFrame]:
+                     source: PathLike | str = "", expression_source: PathLike | str = ""
+                     ) -> tuple[dict[str, list[str]], pd.DataFrame]:
     """Restrict each set to the genes present (set order and gene order kept); drop small sets.
 
     Returns the kept sets and a report with one row per set: ``set``,
     ``n_genes_in_file``, ``n_genes_matched`` and ``kept``. Raises InputError
-    (naming ``source``) when no set keeps at least ``min_size`` genes.
+    (naming ``source`` and, when given, the expression file ``expression_source``)
+    when no set keeps at least ``min_size`` genes.
     """
     present = set(genes)
     kept: dict[str, list[str]] = {}
@@ -793,9 +957,12 @@ def filter_gene_sets(sets: Mapping[str, Sequence[str]], genes: Iterable[str], *,
         log.info("gene sets%s: %d of %d listed genes matched the expression genes", src,
                  int(table["n_genes_matched"].sum()), int(table["n_genes_in_file"].sum()))
     if not kept:
+        listed = sorted({g for members in sets.values() for g in members})
+        expr = f" of {expression_source}" if expression_source else ""
         raise InputError(source or None, f"no gene set has at least {min_size} gene(s) among the {len(present)} "
-                                         f"expression genes ({len(sets)} sets checked); check the gene identifiers "
-                                         "(symbols vs IDs) and the min_size setting")
+                                         f"expression genes{expr} ({len(sets)} sets checked; set genes e.g. "
+                                         f"{listed[:3]}, expression genes e.g. {sorted(present)[:3]}); check the "
+                                         "gene identifiers (symbols vs IDs) and the min_size setting")
     return kept, table
 
 
@@ -863,6 +1030,10 @@ class _Delimited:
         header = [c.strip() for c in header]
         if header:
             header[0] = header[0].lstrip("\ufeff").strip()  # a byte-order mark (spreadsheet exports)
+        if len(header) == 1 and _separator_hint(header[0], sep):
+            self._fh.close()
+            raise InputError(path, "the header row has a single column" + _separator_hint(header[0], sep)
+                             + " (the separator comes from the file name: .tsv/.txt/.tab tab, .csv comma)", row=1)
         self._unnamed_last = len(header) > 2 and header[-1] == ""
         if self._unnamed_last:
             header = header[:-1]  # a trailing separator, or a last column without a name (checked per row)
@@ -1076,8 +1247,10 @@ def read_matrix(path: PathLike, *, orientation: str, id_rule: IdRuleSpec = "iden
     log_dropped(log, f"matrix ({path}): genes", {"missing values (NA/empty) in a kept sample": n_missing},
                 total=len(genes))
     if n_missing:
-        examples = [f"{genes[j]} ({gene_where[j]})" for j in np.flatnonzero(missing)[:10]]
-        log.warning("%s: dropped %d gene(s) with missing values, e.g. %s", path, n_missing, ", ".join(examples))
+        first_nan = {j: sample_ids[kept_idx[int(np.argmax(np.isnan(sub[:, j])))]] for j in np.flatnonzero(missing)[:10]}
+        examples = [f"{genes[j]} ({gene_where[j]}) at sample {sid!r}" for j, sid in first_nan.items()]
+        log.warning("%s: dropped %d gene(s) with missing values, e.g. %s", path, n_missing,
+                    ", ".join(examples))
     if n_missing == len(genes):
         raise InputError(path, "every gene has a missing value (NA/empty) in at least one kept sample; no gene left")
     frame = pd.DataFrame(np.ascontiguousarray(sub[:, ~missing]), columns=[g for g, m in zip(genes, missing) if not m],
@@ -1173,6 +1346,106 @@ def read_table_columns(path: PathLike, *, sep: str | None = None) -> list[str]:
             raise InputError(path, "empty column name in the header row", row=1, column=f"column {pos}")
     _check_unique_header(columns, path, row=1, what="column name", first_column=2)
     return list(columns)
+
+
+#: Layouts of the target table (inputs.targets_format): plain strings, or an imaging-feature table.
+TARGET_FORMATS = ("plain", "features")
+#: Default largest share of patients a feature may be missing for before the column is dropped.
+FEATURE_MAX_MISSING = 0.5
+
+
+def read_feature_table(path: PathLike, *, id_rule: IdRuleSpec = "identity", ignore_columns: Sequence[str] = (),
+                       max_missing: float = FEATURE_MAX_MISSING, sep: str | None = None,
+                       return_dropped: bool = False) -> pd.DataFrame | tuple[pd.DataFrame, dict[str, str]]:
+    """Read an imaging-feature table: one row per patient, one numeric column per feature.
+
+    The layout of the TCIA radiomic tables (e.g. Bakas et al. 2017, ``TCGA_GBM_radiomicFeatures.csv``):
+    a delimited text table (separator from the suffix, see :func:`infer_separator`), first column the
+    patient ID (mapped by ``id_rule``), the columns in ``ignore_columns`` (e.g. the scan ``Date``) read
+    and discarded (they must exist), every other column a number per patient; ``NA`` and empty cells are
+    missing. A column missing for more than ``max_missing`` of the patients (e.g. the tumour-growth-model
+    ``TGM_*`` columns, empty for most TCGA-GBM patients), or constant across the patients that have it,
+    is dropped, and the log names every dropped column with its missing count and the threshold.
+
+    Returns patients x features (float64, index ``patient``, rows and columns in file order); with
+    ``return_dropped`` also ``{column: reason}`` of the dropped columns (ignored columns included).
+
+    Raises
+    ------
+    InputError
+        The errors of :func:`read_target_table`; an ``ignore_columns`` entry the table lacks (its
+        columns listed); a value that is not a number or is infinite (row, patient and column named,
+        with a hint to list a non-feature column under ``ignore_columns``); no feature left.
+    """
+    if not 0.0 <= float(max_missing) <= 1.0:
+        raise ValueError(f"max_missing must be a share between 0 and 1, got {max_missing!r}")
+    path = _check_file(path)
+    rule = make_id_rule(id_rule)
+    table, line_of, id_column = _read_id_table(path, rule, infer_separator(path, sep), "feature")
+    ignore = list(dict.fromkeys(str(c) for c in ignore_columns))
+    absent = [c for c in ignore if c not in table.columns]
+    if absent:
+        raise InputError(path, f"column(s) {absent} listed as not features (ignore_columns) are not in the table; "
+                               f"its columns are {list(table.columns[:8])}{' ...' if table.shape[1] > 8 else ''}",
+                         row=1, column=absent[0])
+    dropped: dict[str, str] = {c: "not a feature (ignore_columns)" for c in ignore}
+    features = table.drop(columns=ignore)
+    values = np.empty(features.shape, dtype=np.float64)
+    for j, column in enumerate(features.columns):
+        cells = features[column]
+        numeric = pd.to_numeric(cells, errors="coerce").to_numpy(dtype=np.float64)
+        bad = (np.isnan(numeric) & cells.notna().to_numpy()) | np.isinf(numeric)
+        if bad.any():
+            patient = features.index[np.flatnonzero(bad)[0]]
+            raise InputError(path, f"feature {column!r} of patient {patient!r} is {cells[patient]!r}, not a finite "
+                                   f"number ({int(bad.sum())} such cell(s) in the column); expected a number or a "
+                                   "missing value (NA or empty). If the column is not a feature (an ID, a date, a "
+                                   "label), list it under ignore_columns (inputs.features.ignore_columns)",
+                             row=f"{line_of[patient]} (patient {patient})", column=column)
+        values[:, j] = numeric
+    frame = pd.DataFrame(values, index=features.index, columns=features.columns)
+    n = len(frame)
+    n_missing = frame.isna().sum()
+    too_sparse = [c for c in frame.columns if n_missing[c] > max_missing * n]
+    for c in too_sparse:
+        dropped[c] = f"missing for {int(n_missing[c])} of {n} patients (more than max_missing {max_missing:g})"
+    if too_sparse:
+        log.warning("%s: dropped %d feature column(s) missing for more than %g of the %d patients (max_missing): %s",
+                    path, len(too_sparse), max_missing, n,
+                    ", ".join(f"{c} ({int(n_missing[c])} missing)" for c in too_sparse))
+    frame = frame.drop(columns=too_sparse)
+    constant = [c for c in frame.columns if frame[c].nunique(dropna=True) < 2]
+    for c in constant:
+        dropped[c] = "constant across the patients that have it"
+    if constant:
+        log.warning("%s: dropped %d constant feature column(s): %s", path, len(constant), ", ".join(constant))
+    frame = frame.drop(columns=constant)
+    if frame.shape[1] == 0:
+        raise InputError(path, f"no feature column left: {len(ignore)} ignored, {len(too_sparse)} missing for more "
+                               f"than {max_missing:g} of the patients, {len(constant)} constant")
+    log.info("%s: imaging-feature table for %d patients x %d features (ID rule %s; ignored column(s) %s; %d "
+             "dropped as missing for more than %g of the patients, %d constant); missing cells in the kept "
+             "features: %d", path, n, frame.shape[1], rule.describe(), ignore or "none", len(too_sparse),
+             max_missing, len(constant), int(frame.isna().sum().sum()))
+    frame.index.name = "patient"
+    return (frame, dropped) if return_dropped else frame
+
+
+def read_targets_input(path: PathLike, *, fmt: str = "plain", id_rule: IdRuleSpec = "identity",
+                       features: Mapping[str, object] | None = None) -> pd.DataFrame:
+    """The target table in its configured layout (``inputs.targets_format``): ``plain``
+    (:func:`read_target_table`, strings) or ``features`` (:func:`read_feature_table` with the
+    ``inputs.features`` options ``ignore_columns`` and ``max_missing``)."""
+    if fmt == "plain":
+        return read_target_table(path, id_rule=id_rule)
+    if fmt == "features":
+        options = dict(features or {})
+        unknown = set(options) - {"ignore_columns", "max_missing"}
+        if unknown:
+            raise ValueError(f"feature-table options: unknown key(s) {sorted(unknown)} (ignore_columns, max_missing)")
+        return read_feature_table(path, id_rule=id_rule, ignore_columns=options.get("ignore_columns") or (),
+                                  max_missing=options.get("max_missing", FEATURE_MAX_MISSING))
+    raise ValueError(f"unknown target table format {fmt!r}; expected one of {TARGET_FORMATS}")
 
 
 def read_patient_list(path: PathLike, *, id_rule: IdRuleSpec = "identity", sep: str | None = None) -> list[str]:
@@ -1282,6 +1555,10 @@ def read_survival_table(path: PathLike, *, id_rule: IdRuleSpec = "identity", tim
     problem_table = pd.DataFrame(problems, columns=SURVIVAL_PROBLEM_COLUMNS)
     reasons = problem_table["problem"].str.split(":").str[0].value_counts().to_dict() if problems else {}
     log_dropped(log, f"survival table ({path})", reasons, total=len(table))
+    if problems:
+        log.warning("%s: %d patient(s) left out of the survival analyses (columns %r, %r): %s", path, len(problems),
+                    time_column, event_column,
+                    "; ".join(f"{p}: {m}" for p, m in problems[:10]) + (" ..." if len(problems) > 10 else ""))
     if not records:
         raise InputError(path, f"no patient has a usable survival time and event ({len(problems)} problem row(s), "
                                f"e.g. {problems[0][0]}: {problems[0][1]})" if problems else

@@ -5,7 +5,9 @@ any name the workflow gives an input table, e.g. ``vasari`` (VASARI
 annotations), ``subtype`` (the subtype labels of the ClaNC table) or
 ``targets`` (a plain target table read by ``parsers.read_target_table``).
 Categorical targets map raw values to classes; values listed as missing are
-dropped per target and counted. The study's binarised VASARI traits are one
+dropped per target and counted. A binary target can also binarise a numeric
+column at a fixed cut-off (``threshold``: value >= cut-off -> the ``above``
+class), e.g. a radiomic volume share at VASARI's 1/3 or 2/3. The study's binarised VASARI traits are one
 preset (:data:`PRESETS`), not code; :func:`continuous_specs` defines many
 continuous targets (e.g. radiomic features) at once.
 
@@ -28,6 +30,7 @@ import pandas as pd
 
 from .evaluation import TARGET_TYPES
 from .files import InputError
+from .ids import overlap_hint
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +79,9 @@ class TargetSpec:
     positive: str | None = None
     missing: tuple[str, ...] = tuple(DEFAULT_MISSING)
     description: str = ""
+    #: Binarisation of a numeric column: {"value": cut-off, "below": class name, "above": class name};
+    #: a value >= the cut-off is ``above``. The classes are then these two names (``classes`` not given).
+    threshold: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:
         for key in ("name", "source", "column"):
@@ -84,6 +90,8 @@ class TargetSpec:
                 raise ValueError(f"target {self.name!r}: {key} must be a non-empty string, got {value!r}")
         if self.type not in TARGET_TYPES:
             raise ValueError(f"target {self.name!r}: type {self.type!r} is not one of {TARGET_TYPES}")
+        if self.threshold is not None:
+            object.__setattr__(self, "classes", self._threshold_classes())
         if self.type in ("binary", "multiclass"):
             if not self.classes:
                 raise ValueError(f"target {self.name!r}: a {self.type} target needs 'classes'")
@@ -101,6 +109,29 @@ class TargetSpec:
                         raise ValueError(f"target {self.name!r}: value {v!r} is mapped to both {seen[v]!r} and {cls!r}")
                     seen[v] = cls
 
+    def _threshold_classes(self) -> dict[str, list[str]]:
+        """Check ``threshold`` and return the two classes it defines (no raw values: the cut-off assigns them)."""
+        t = self.threshold
+        if self.type != "binary":
+            raise ValueError(f"target {self.name!r}: threshold binarises a numeric column; the type must be binary, "
+                             f"got {self.type!r}")
+        if self.classes:
+            raise ValueError(f"target {self.name!r}: give either classes or threshold, not both (the threshold's "
+                             "below/above names are the classes)")
+        if not isinstance(t, Mapping) or set(t) != {"value", "below", "above"}:
+            raise ValueError(f"target {self.name!r}: threshold must have exactly the keys value, below and above, got "
+                             f"{t!r}")
+        value = t["value"]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
+            raise ValueError(f"target {self.name!r}: threshold value must be a finite number, got {value!r}")
+        below, above = t["below"], t["above"]
+        for key, name in (("below", below), ("above", above)):
+            if not isinstance(name, str) or not name.strip():
+                raise ValueError(f"target {self.name!r}: threshold {key} must be a class name, got {name!r}")
+        if below == above:
+            raise ValueError(f"target {self.name!r}: threshold below and above classes are both {below!r}")
+        return {below: [], above: []}
+
     @property
     def class_names(self) -> list[str]:
         """Classes in encoding order (binary: negative first, positive second)."""
@@ -110,14 +141,19 @@ class TargetSpec:
         return list(self.classes) if self.classes else []
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "type": self.type, "source": self.source, "column": self.column,
-                "classes": {k: list(v) for k, v in (self.classes or {}).items()} or None,
-                "positive": self.positive, "missing": list(self.missing), "description": self.description}
+        out = {"name": self.name, "type": self.type, "source": self.source, "column": self.column,
+               "classes": None if self.threshold is not None
+               else {k: list(v) for k, v in (self.classes or {}).items()} or None,
+               "positive": self.positive, "missing": list(self.missing), "description": self.description}
+        if self.threshold is not None:
+            out["threshold"] = dict(self.threshold)
+        return out
 
 
 def spec_from_dict(d: Mapping[str, Any]) -> TargetSpec:
     d = dict(d)
-    unknown = set(d) - {"name", "type", "source", "column", "classes", "positive", "missing", "description"}
+    unknown = set(d) - {"name", "type", "source", "column", "classes", "positive", "missing", "description",
+                        "threshold"}
     if unknown:
         raise ValueError(f"target {d.get('name')!r}: unknown keys {sorted(unknown)}")
     if "missing" in d and d["missing"] is not None:
@@ -126,6 +162,8 @@ def spec_from_dict(d: Mapping[str, Any]) -> TargetSpec:
         d.pop("missing", None)
     if d.get("column") is None:
         d["column"] = d.get("name")
+    if d.get("threshold") is not None and d.get("classes") is None:
+        d.pop("classes", None)
     return TargetSpec(**d)
 
 
@@ -206,16 +244,28 @@ def encode_target(spec: TargetSpec, table: pd.DataFrame, *, source_path: str | N
     keep = raw[~is_na & ~is_missing_label].astype(str).str.strip()
 
     meta: dict[str, Any] = {"type": spec.type, "source": spec.source, "column": spec.column, "description": spec.description}
-    if spec.type == "continuous":
-        numeric = pd.to_numeric(keep, errors="coerce")
+    if spec.type == "continuous" or spec.threshold is not None:
+        if pd.api.types.is_numeric_dtype(raw):  # a numeric table (imaging features): no round trip through text
+            numeric = raw[keep.index].astype(float)
+        else:
+            numeric = pd.to_numeric(keep, errors="coerce")
         bad = numeric.isna() | ~np.isfinite(numeric.astype(float))
         if bad.any():
             patient = bad[bad].index[0]
-            raise InputError(source_path, f"target {spec.name!r} is continuous but value {keep[patient]!r} is not a number: "
+            what = "continuous" if spec.type == "continuous" else "a binarised numeric column (threshold)"
+            hint = ("declare the target as binary or multiclass with 'classes' if the column is categorical"
+                    if spec.type == "continuous" else "binarise a numeric column, or map the values with 'classes'")
+            raise InputError(source_path, f"target {spec.name!r} is {what} but value {keep[patient]!r} is not a number: "
                              f"column {spec.column!r} holds text in {int(bad.sum())} of {len(keep)} non-missing cells "
-                             f"(values {_examples(keep[bad])}); declare the target as binary or multiclass with "
-                             "'classes' if the column is categorical, or list placeholder values under 'missing'",
+                             f"(values {_examples(keep[bad])}); {hint}, or list placeholder values under 'missing'",
                              row=patient, column=spec.column)
+    if spec.threshold is not None:
+        # value >= cut-off -> the `above` class; the class names are the only raw values from here on
+        cut, below, above = float(spec.threshold["value"]), spec.threshold["below"], spec.threshold["above"]
+        keep = pd.Series(np.where(numeric.astype(float).to_numpy() >= cut, above, below), index=keep.index,
+                         dtype=object)
+        meta["threshold"] = {"value": cut, "below": below, "above": above}
+    if spec.type == "continuous":
         values = numeric.astype(float)
         meta.update(classes=[], n=int(len(values)), mean=float(values.mean()) if len(values) else None,
                     sd=float(values.std()) if len(values) > 1 else None)
@@ -224,6 +274,8 @@ def encode_target(spec: TargetSpec, table: pd.DataFrame, *, source_path: str | N
                              f"{values.nunique()} distinct; need at least {min_class_size} and 2 distinct", column=spec.column)
     else:
         value_to_class = {v: c for c, vs in spec.classes.items() for v in vs}
+        if spec.threshold is not None:
+            value_to_class = {c: c for c in spec.classes}
         unknown = ~keep.isin(list(value_to_class))
         if unknown.any():
             patient = unknown[unknown].index[0]
@@ -269,6 +321,18 @@ def encode_target(spec: TargetSpec, table: pd.DataFrame, *, source_path: str | N
     return TargetColumn(values=values.rename(spec.name), meta=meta, dropped={k: v for k, v in dropped.items() if v})
 
 
+def no_overlap_message(what: str, ids: Iterable[object], other: str, other_ids: Iterable[object],
+                       other_path: str | None = None) -> str:
+    """Message for two tables that share no patient ID: examples of each side and, where one is found, why
+    they might still be meant to match (:func:`ids.overlap_hint`, e.g. 15- vs 12-character TCGA barcodes)."""
+    ids, other_ids = list(ids), list(other_ids)
+    hint = overlap_hint(ids, other_ids)
+    where = f" ({other_path})" if other_path else ""
+    return (f"no patient overlap between {what} and {other}{where}: e.g. {sorted(map(str, ids))[:3]} vs "
+            f"{sorted(map(str, other_ids))[:3]}"
+            + (f"; {hint}" if hint else "; check the ID columns and inputs.id_rule"))
+
+
 def build_targets(specs: list[TargetSpec], sources: Mapping[str, pd.DataFrame], *, patients: pd.Index,
                   source_paths: Mapping[str, str] | None = None, min_class_size: int = 2
                   ) -> tuple[pd.DataFrame, dict[str, Any], pd.DataFrame]:
@@ -293,7 +357,9 @@ def build_targets(specs: list[TargetSpec], sources: Mapping[str, pd.DataFrame], 
             dropped["no expression data"] = int(no_expr.sum())
         values = col.values[~no_expr]
         if len(values) == 0:
-            raise InputError(path, f"target {spec.name!r}: no patient overlap between the {spec.source} table and the expression matrix")
+            raise InputError(path, f"target {spec.name!r}: " + no_overlap_message(
+                f"the {spec.source} table", col.values.index, "the expression matrix", patients,
+                source_paths.get("expression")))
         # re-check class sizes on the patients that remain
         col = encode_target(spec, table.loc[values.index], source_path=path, min_class_size=min_class_size,
                             scope=" among the patients with expression")
@@ -307,6 +373,32 @@ def build_targets(specs: list[TargetSpec], sources: Mapping[str, pd.DataFrame], 
     targets = pd.concat(columns, axis=1).sort_index()
     targets.index.name = "patient"
     return targets, meta, pd.DataFrame(report, columns=["target", "reason", "n"])
+
+
+def encode_all_patients(specs: list[TargetSpec], sources: Mapping[str, pd.DataFrame], *,
+                        source_paths: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Every target encoded (as :func:`build_targets`, same codes) on every patient of its source table,
+    with or without expression: patients x targets, NaN where a patient lacks the target.
+
+    For the analyses that need no expression, e.g. survival by an observed imaging trait, which can use
+    every patient with the trait and an endpoint (on TCGA-GBM: 91 patients with radiomic features and
+    overall survival, of whom 52 have expression). The class-size checks were made by
+    :func:`build_targets` on the patients with expression; here a class only needs one patient.
+    """
+    source_paths = source_paths or {}
+    columns = []
+    for spec in specs:
+        if spec.source not in sources:
+            raise ValueError(f"target {spec.name!r} reads source {spec.source!r}, which is not among the inputs "
+                             f"{sorted(sources)}")
+        col = encode_target(spec, sources[spec.source], source_path=source_paths.get(spec.source), min_class_size=1)
+        log.info("target %s on every patient of the %s table: %d patients%s; dropped %s", spec.name, spec.source,
+                 len(col.values), f", counts {col.meta['counts']}" if col.meta.get("counts") else "",
+                 col.dropped or "none")
+        columns.append(col.values)
+    table = pd.concat(columns, axis=1).sort_index() if columns else pd.DataFrame()
+    table.index.name = "patient"
+    return table
 
 
 def target_vector(targets: pd.DataFrame, name: str, target_type: str) -> pd.Series:

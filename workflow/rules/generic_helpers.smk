@@ -36,7 +36,7 @@ def final_models(wildcards):
     """The selected final models of one target: the network and one refit per comparison model."""
     models = {"model_network": f"{R}/models/{wildcards.target}/final.pt"}
     for name in BASELINE_MODELS:
-        models[f"model_{name}"] = f"{R}/models/{wildcards.target}/{name}/final.pkl"
+        models[f"model_{name}"] = f"{R}/models/{wildcards.target}/{name}/final.skops.zip"
     return models
 
 

@@ -20,6 +20,7 @@ rule ingest_expression:
         format="xena" if SIMULATED else config["inputs"]["expression_format"],
         orientation=config["inputs"]["expression_orientation"],
         id_rule=ID_RULE,
+        min_genes=config["inputs"]["min_informative_genes"],
     script:
         "../scripts/ingest_expression.py"
 
@@ -122,6 +123,7 @@ rule ingest_targets:
         **job_resources(),
     params:
         id_rule=ID_RULE,
+        layout=TARGETS_FORMAT,
     script:
         "../scripts/ingest_targets.py"
 

@@ -9,7 +9,7 @@ rule final_baseline:
         targets=rules.build_targets.output.targets,
         meta=rules.build_targets.output.meta,
     output:
-        model=f"{R}/models/{{target}}/{{baseline}}/final.pkl",
+        model=f"{R}/models/{{target}}/{{baseline}}/final.skops.zip",
         selected=f"{R}/models/{{target}}/{{baseline}}/selected.json",
     log:
         f"{R}/logs/final_baseline/{{target}}/{{baseline}}.log",

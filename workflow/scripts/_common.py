@@ -21,7 +21,22 @@ def start(snakemake, name: str, *, uses_torch: bool | None = None):
 
         torch.set_num_threads(max(1, int(snakemake.threads)))
     logger.info("rule %s: inputs %s", snakemake.rule, dict(snakemake.input.items()))
+    check_downloads(snakemake, logger)
     return logger
+
+
+def check_downloads(snakemake, logger) -> None:
+    """Before anything is parsed: every input that is a pinned public source must still have its sha256
+    (radiogenomics.download.check_inputs; a downloaded file that does not is removed and the job fails)."""
+    downloads = (snakemake.config or {}).get("downloads") or {}
+    if not downloads.get("enabled"):
+        return
+    from radiogenomics import download
+
+    plan = download.plan(downloads, kinds=download.input_kinds(ROOT / "workflow" / "schemas" / "config.schema.yaml"),
+                         check_local=False)
+    for line in download.check_inputs([str(p) for p in snakemake.input], plan):
+        logger.info(line)
 
 
 def load_networks(inp, out_of_fold: bool):

@@ -37,6 +37,9 @@ train_patients = expression_patients.difference(held_out)
 train_sources = {k: v.loc[~v.index.isin(held_out)] for k, v in sources.items()}
 table, meta, drops = targets.build_targets(specs, train_sources, patients=train_patients,
                                            source_paths=params.source_paths, min_class_size=params.folds)
+# The same encoding on every patient of each source table, expression or not: survival by an observed trait
+# uses every patient with the trait and an endpoint (never permuted: no model is scored on it).
+trait_values = targets.encode_all_patients(specs, train_sources, source_paths=params.source_paths)
 if params.permute_labels:
     # Null calibration: every target's values are permuted among its own patients (seeded, per target).
     for i, name in enumerate(table.columns):
@@ -48,6 +51,9 @@ for name in ("vasari", "targets"):  # imaging annotations: VASARI and the plain 
     if name in sources:
         imaged = imaged.union(sources[name].index)
 groups = cohorts.build_cohorts(train_patients, imaged.union(held_out), table)
+if params.encoder_scopes:  # the networks use a transferred encoder: which patients each one is trained on
+    groups["encoder_patients"] = cohorts.encoder_cohorts(groups, table, meta, dict(params.encoder_scopes),
+                                                         params.folds, params.seed)
 
 if "test_expression" in inp.keys() or "test_patients" in inp.keys():
     if "test_expression" in inp.keys():
@@ -71,6 +77,7 @@ if "test_expression" in inp.keys() or "test_patients" in inp.keys():
     files.write_table(test_table, out.test_targets, index=True)
     files.write_table(test_report, out.test_drops)
 files.write_table(table, out.targets, index=True)
+files.write_table(trait_values, out.trait_values, index=True)
 files.write_json(meta, out.meta)
 files.write_table(drops, out.drops)
 files.write_json(groups, out.cohorts)

@@ -1,5 +1,6 @@
 """Parse an expression input (a Xena genes x samples matrix, a ClaNC table, or a plain matrix in either
-orientation with a configurable patient-ID rule) into patients x genes parquet.
+orientation with a configurable patient-ID rule) into patients x genes parquet. Genes constant across
+the patients are dropped (logged); fewer than inputs.min_informative_genes informative genes is an error.
 
 Also ingests the held-out test cohort's expression (rule ingest_test_expression): then the training
 genes are given and the test matrix is cut to them (a missing training gene is an error).
@@ -15,18 +16,14 @@ from radiogenomics import files, heldout, parsers  # noqa: E402
 
 inp, out, params = snakemake.input, snakemake.output, snakemake.params  # noqa: F821
 path, fmt = inp.expression, params.format
-if fmt == "clanc":
-    table = parsers.read_clanc(path)
-    expression, samples = table.expression, table.samples
-elif fmt == "matrix":
-    expression, samples = parsers.read_matrix(path, orientation=params.orientation, id_rule=params.id_rule,
-                                              return_samples=True)
-else:
-    expression, samples = parsers.read_expression_matrix(path)
+expression, samples = parsers.read_expression_input(path, fmt=fmt, orientation=params.orientation,
+                                                    id_rule=params.id_rule)
 log.info("expression (%s format): %d patients x %d genes", fmt, *expression.shape)
 if "training" in inp.keys():
     genes = list(pd.read_parquet(inp.training).columns)
     expression = heldout.align_genes(expression, genes, source=path, reference=inp.training)
     log.info("test expression aligned to the %d training genes", len(genes))
+else:  # constant genes carry no information: dropped (logged); too few informative genes stop here
+    expression = parsers.drop_constant_genes(expression, source=path, min_genes=params.min_genes)
 files.write_table(expression, out.expression, index=True)
 files.write_table(samples, out.samples)

@@ -1,4 +1,5 @@
-"""Parse a plain target table (one row per patient, one column per target; IDs by the configured rule)."""
+"""Parse the target table (one row per patient, one column per target; IDs by the configured rule): a plain table
+of strings, or an imaging-feature table (numeric features; non-feature and mostly-missing columns dropped, logged)."""
 
 import _common
 
@@ -7,6 +8,6 @@ log = _common.start(snakemake, "ingest_targets")  # noqa: F821
 from radiogenomics import files, parsers  # noqa: E402
 
 inp, out, params = snakemake.input, snakemake.output, snakemake.params  # noqa: F821
-table = parsers.read_target_table(inp.targets, id_rule=params.id_rule)
+table = parsers.read_targets_input(inp.targets, id_rule=params.id_rule, **params.layout)
 log.info("target table %s: %d patients x %d columns", inp.targets, *table.shape)
 files.write_table(table, out.targets, index=True)
