@@ -57,7 +57,9 @@ ACTIVATION_NAMES = ("relu", "sigmoid", "tanh")
 log = logging.getLogger(__name__)
 
 MODELS = ("network", *BASELINES)
-OPTIMIZERS = ("adam", "adamw", "sgd", "adadelta")
+OPTIMIZERS = ("adam", "adamw", "sgd", "adadelta", "nadam", "adagrad")
+#: ``lr: keras`` in a configuration: the default learning rate of its optimiser in Keras 2.2 (the published code).
+KERAS_LEARNING_RATES = {"adam": 0.001, "sgd": 0.01, "nadam": 0.002, "adagrad": 0.01, "adadelta": 1.0}
 
 #: Every key of a network configuration with its default (the values of config/config.yaml's network).
 NETWORK_DEFAULTS: dict[str, Any] = {
@@ -73,8 +75,19 @@ NETWORK_DEFAULTS: dict[str, Any] = {
     "transfer": True,
     "freeze_layers": 0,
     "weight_decay": 0.0,
+    # the published Keras code's semantics (config/seed.yaml); these defaults are this workflow's own
+    "dropout_placement": "head",  # or every_layer: the input and every hidden block's output too
+    "optimizer_settings": "torch",  # or keras: Keras 2.2's optimiser defaults (training.optimizer_options)
+    "batch_norm_momentum": 0.1,  # torch's convention (Keras' momentum 0.99 is 0.01)
+    "batch_norm_eps": 1e-5,
+    "weight_init": "torch",  # or glorot_uniform (Keras' Dense default)
+    "transfer_batch_norm": True,  # false: transfer (and freeze) only the encoder's Linear weights
 }
 _ARCH_KEYS = ("hidden", "activation", "batch_norm", "dropout")
+#: Architecture keys written only when they differ from their default (saved models of the default
+#: configurations keep their architecture dict; nets.build_target_net fills in what is absent).
+_ARCH_OPTIONAL_KEYS = ("dropout_placement", "batch_norm_momentum", "batch_norm_eps", "weight_init",
+                       "transfer_batch_norm")
 
 #: A small default grid (2 configurations).
 DEFAULT_NETWORK_GRID: dict[str, list] = {"hidden": [[256, 128, 64]], "dropout": [0.3], "lr": [5e-4, 1e-3]}
@@ -123,9 +136,24 @@ def _check_value(key: str, v: Any) -> str | None:
     elif key == "activation":
         if v not in ACTIVATION_NAMES:
             return f"one of {sorted(ACTIVATION_NAMES)}"
-    elif key in ("batch_norm", "transfer"):
+    elif key in ("batch_norm", "transfer", "transfer_batch_norm"):
         if not isinstance(v, bool):
             return "true or false"
+    elif key == "dropout_placement":
+        if v not in ("head", "every_layer"):
+            return "head (dropout before the head only) or every_layer (the input and every hidden block's output)"
+    elif key == "optimizer_settings":
+        if v not in ("torch", "keras"):
+            return "torch or keras"
+    elif key == "weight_init":
+        if v not in ("torch", "glorot_uniform"):
+            return "torch or glorot_uniform"
+    elif key == "batch_norm_momentum":
+        if not is_num or not 0.0 < v <= 1.0:
+            return "a number in (0, 1] (torch's convention: Keras' momentum 0.99 is 0.01)"
+    elif key == "batch_norm_eps":
+        if not is_num or not v > 0:
+            return "a positive number"
     elif key == "dropout":
         if not is_num or not 0.0 <= v < 1.0:
             return "a number in [0, 1)"
@@ -133,8 +161,8 @@ def _check_value(key: str, v: Any) -> str | None:
         if not isinstance(v, str) or v.lower() not in OPTIMIZERS:
             return f"one of {list(OPTIMIZERS)}"
     elif key == "lr":
-        if not is_num or not v > 0:
-            return "a positive number"
+        if v != "keras" and (not is_num or not v > 0):
+            return "a positive number, or keras (the optimiser's Keras 2.2 default)"
     elif key == "weight_decay":
         if not is_num or not v >= 0:
             return "a number >= 0"
@@ -194,6 +222,13 @@ def expand_grid(grid: Mapping[str, Sequence]) -> list[dict[str, Any]]:
                              f"{len(config['hidden'])} hidden layers of {config['hidden']}")
         if not config["transfer"]:
             config["freeze_layers"] = 0
+        optimizer = str(config["optimizer"]).lower()
+        if config["lr"] == "keras" and optimizer not in KERAS_LEARNING_RATES:
+            raise ValueError(f"network grid: lr 'keras' with optimizer {optimizer!r}, which Keras 2.2 does not have; "
+                             f"use one of {sorted(KERAS_LEARNING_RATES)} or a number")
+        if config["optimizer_settings"] == "keras" and optimizer not in KERAS_LEARNING_RATES:
+            raise ValueError(f"network grid: optimizer_settings 'keras' with optimizer {optimizer!r}, which Keras 2.2 "
+                             f"does not have; use one of {sorted(KERAS_LEARNING_RATES)}")
         ident = json.dumps(config, sort_keys=True, default=float)
         if ident in seen:
             dropped += 1
@@ -233,7 +268,9 @@ def full_config(config: Mapping[str, Any]) -> dict[str, Any]:
 def architecture(config: Mapping[str, Any]) -> dict[str, Any]:
     """The network architecture of a configuration (as :func:`radiogenomics.nets.build_target_net` takes it)."""
     c = {**NETWORK_DEFAULTS, **dict(config)}
-    return {k: (list(c[k]) if k == "hidden" else c[k]) for k in _ARCH_KEYS}
+    arch = {k: (list(c[k]) if k == "hidden" else c[k]) for k in _ARCH_KEYS}
+    arch.update({k: c[k] for k in _ARCH_OPTIONAL_KEYS if c[k] != NETWORK_DEFAULTS[k]})
+    return arch
 
 
 def architecture_key(config: Mapping[str, Any]) -> str:
@@ -262,10 +299,13 @@ def training_config(config: Mapping[str, Any]) -> training.TrainingConfig:
     from . import training
 
     c = {**NETWORK_DEFAULTS, **dict(config)}
-    return training.TrainingConfig(lr=float(c["lr"]), batch_size=int(c["batch_size"]), max_epochs=int(c["max_epochs"]),
+    optimizer = str(c["optimizer"]).lower()
+    lr = KERAS_LEARNING_RATES[optimizer] if c["lr"] == "keras" else float(c["lr"])
+    return training.TrainingConfig(lr=lr, batch_size=int(c["batch_size"]), max_epochs=int(c["max_epochs"]),
                                    patience=int(c["patience"]), weight_decay=float(c["weight_decay"]),
-                                   optimizer=str(c["optimizer"]).lower(), transfer=bool(c["transfer"]),
-                                   freeze_layers=int(c["freeze_layers"]), log_every=PROGRESS_EVERY)
+                                   optimizer=optimizer, optimizer_settings=str(c["optimizer_settings"]),
+                                   transfer=bool(c["transfer"]), freeze_layers=int(c["freeze_layers"]),
+                                   log_every=PROGRESS_EVERY)
 
 
 def _config_json(config: Mapping[str, Any]) -> str:
@@ -552,6 +592,24 @@ def _fold_series(folds: pd.DataFrame) -> pd.Series:
     return folds.set_index("patient")["fold"].astype(int)
 
 
+def check_encoders_unseen(encoders: Mapping[str, Encoder] | None, patients: Sequence[str], what: str) -> None:
+    """Refuse a pretrained encoder whose autoencoder was trained on any of ``patients`` (the patients a model
+    built on it is scored on). Encoders written by the workflow record their training patients
+    (``pretrained_patients``, see :func:`radiogenomics.training.load_encoder`); one without a record is refused
+    too, since nothing would show that it never saw the scored patients."""
+    for key, enc in (encoders or {}).items():
+        seen = getattr(enc, "pretrained_patients", "absent")
+        if seen == "absent":
+            continue  # an encoder built in memory (library use): its caller chose its patients
+        if seen is None:
+            raise ValueError(f"{what}: autoencoder {key!r} does not record the patients it was trained on; "
+                             "retrain it with this version of the workflow")
+        overlap = sorted(set(seen).intersection(map(str, patients)))
+        if overlap:
+            raise ValueError(f"{what}: autoencoder {key!r} was trained on {len(overlap)} of the patients scored here "
+                             f"(e.g. {overlap[:5]}): pretraining would leak the test fold")
+
+
 def evaluate_outer_fold(model_name: str, expression: pd.DataFrame, y: pd.Series, folds: pd.DataFrame, fold: int,
                         target_type: str, classes: Sequence[str], *, settings: Mapping[str, Any] | None, seed: int,
                         encoders: Mapping[str, Encoder] | None = None, target: str = "") -> OuterFoldResult:
@@ -584,6 +642,7 @@ def evaluate_outer_fold(model_name: str, expression: pd.DataFrame, y: pd.Series,
     train = fold_of.index[fold_of != fold].sort_values()
     test = fold_of.index[fold_of == fold].sort_values()
     check_class_sizes(y.loc[train], target_type, classes, s["inner_folds"], f"the training part of outer fold {fold}")
+    check_encoders_unseen(encoders, test, f"{target or y.name!r} outer fold {fold}")
     fold_seed = seed + 1000 * (fold + 1)
     x_train = expression.loc[train]
     y_train = y.loc[train]

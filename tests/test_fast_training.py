@@ -16,8 +16,9 @@ from radiogenomics import baselines, kernels, nets, selection, training
 
 from test_training import program_cohort
 
-#: Adadelta twice: the C kernel (FusedAdadelta) and, as where no C compiler is found, torch's Adadelta in blocks
-OPTIMIZERS = ["adam", "adamw", "sgd", "adadelta", "adadelta-blocked"]
+#: Adadelta twice: the C kernel (FusedAdadelta) and, as where no C compiler is found, torch's Adadelta in blocks;
+#: Adagrad (torch's fused CPU kernel) and NAdam (no fused kernel: torch's NAdam in blocks), the published code's
+OPTIMIZERS = ["adam", "adamw", "sgd", "adadelta", "adadelta-blocked", "nadam", "adagrad"]
 
 
 def _bce(out, y):
@@ -46,7 +47,8 @@ def test_fast_step_follows_the_plain_torch_loop(optimizer, monkeypatch):
                                   weight_decay=0.0 if optimizer == "adam" else 1e-3)
     plain = training.PlainStep(net, _bce, cfg)
     fast = training.FastStep(fast_net, _bce, cfg, block=96)
-    expected = {"adadelta": training.FusedAdadelta, "adadelta-blocked": training.BlockedOptimizer}
+    expected = {"adadelta": training.FusedAdadelta, "adadelta-blocked": training.BlockedOptimizer,
+                "nadam": training.BlockedOptimizer}
     assert isinstance(fast.optimizer, expected.get(route, training._FusedOptimizer))
     net.train()
     fast_net.train()
@@ -162,7 +164,8 @@ def _runs(kind, y, classes, optimizer, n_folds=3):
 
 @pytest.mark.parametrize("kind,optimizer", [("binary", "adam"), ("binary", "adadelta"), ("binary", "sgd"),
                                             ("binary", "adadelta-blocked"), ("multiclass", "adamw"),
-                                            ("continuous", "adam")])
+                                            ("continuous", "adam"), ("binary", "nadam"),
+                                            ("multiclass", "adagrad")])
 def test_stacked_folds_equal_sequential_folds(kind, optimizer, monkeypatch):
     """Folds of unequal size (different batch counts and a short last batch), own class weights,
     own dropout states: per model, the stacked network's losses and outputs are the sequential ones."""

@@ -97,6 +97,15 @@ def test_transfer_and_freeze_and_saved_model_roundtrip(tmp_path):
     assert torch.equal(model.network.encoder[0][0].weight.detach(), w0)  # frozen: unchanged
     assert not torch.equal(model.network.encoder[1][0].weight.detach(), encoder[1][0].weight.detach())
     assert torch.equal(model.network.encoder[0][1].running_mean, encoder[0][1].running_mean)
+    # the transferred encoder's input scaling is the autoencoder's, saved and loaded with it
+    np.testing.assert_array_equal(model.scaler.mean, scaler.mean)
+    np.testing.assert_array_equal(model.scaler.scale, scaler.scale)
+    # without transfer the network fits its own scaler on its training patients
+    own = training.fit_network(expr.iloc[:40], m.iloc[:40], "multiclass", ["a", "b", "c", "d"], ARCH,
+                               training.TrainingConfig(max_epochs=1, log_every=0, transfer=False), seed=1,
+                               encoder=encoder, epochs=1)
+    np.testing.assert_allclose(own.scaler.mean, expr.loc[sorted(m.index[:40])].mean().to_numpy(), rtol=1e-5,
+                               atol=1e-6)
     path = tmp_path / "m.pt"
     model.save(path)
     loaded = nets.FittedModel.load(path)
@@ -108,11 +117,6 @@ def test_transfer_and_freeze_and_saved_model_roundtrip(tmp_path):
     mu, sd = cm.target_scaler
     assert abs(mu - c.mean()) < 1e-9 and abs(sd - c.std(ddof=0)) < 1e-9
     assert abs(cm.outputs(cm.scaled(expr)).mean() - c.mean()) < 1.0
-
-
-def test_final_epochs_is_median_of_folds():
-    assert training.final_epochs(pd.DataFrame({"best_epoch": [3, 10, 7]})) == 7
-    assert training.final_epochs(pd.DataFrame({"best_epoch": [0, 0]})) == 1
 
 
 def test_unknown_setting_and_optimizer():
