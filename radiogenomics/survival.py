@@ -13,7 +13,8 @@ result.
 Fits use lifelines: ``KaplanMeierFitter``, ``multivariate_logrank_test`` and
 ``CoxPHFitter`` (Efron ties, lifelines' only method and R's ``coxph``
 default). ``tests/test_survival_r.py`` checks the log-rank statistic and the
-Cox fit against R's ``survival`` package.
+Cox fit against R's ``survival`` package, and the stepwise AIC paths
+(forward, backward, both) against R's ``step``.
 """
 
 from __future__ import annotations
@@ -33,7 +34,10 @@ from lifelines.exceptions import ConvergenceError, ConvergenceWarning
 from lifelines.statistics import multivariate_logrank_test
 from lifelines.utils import median_survival_times
 
+from . import parsers
 from .files import InputError, log_dropped
+from .survival_config import (RADIOGENOMIC_MIN_CARRIERS, RADIOGENOMIC_MIN_NON_CARRIERS,  # noqa: F401
+                              check_minimums as _check_minimums, resolve_radiogenomic_minimums)
 from .stats import benjamini_hochberg
 
 log = logging.getLogger(__name__)
@@ -47,10 +51,17 @@ LOGRANK_TABLE_COLUMNS = ["trait", "n", "n_groups", "events", "statistic", "p", "
 COX_COLUMNS = ["covariate", "hr", "ci_low", "ci_high", "p", "note"]
 KM_LOGRANK_COLUMNS = ["label", "grouping", "group", "n", "events", "median_days", "median_ci_low", "median_ci_high",
                       "logrank_statistic", "logrank_df", "logrank_p", "note"]
-RADIOGENOMIC_TEST_COLUMNS = ["trait", "network", "set", "n", "n_carriers", "events", "carrier_events",
-                             "logrank_statistic", "logrank_p", "logrank_fdr", "n_cox", "hr", "ci_low", "ci_high",
-                             "cox_p", "cox_fdr", "note"]
-STEPWISE_PATH_COLUMNS = ["step", "action", "term", "aic", "loglik", "n_params", "note"]
+RADIOGENOMIC_TEST_COLUMNS = ["trait", "network", "set", "status", "n", "n_carriers", "n_non_carriers", "events",
+                             "carrier_events", "logrank_statistic", "logrank_p", "logrank_fdr", "n_cox", "hr",
+                             "ci_low", "ci_high", "cox_p", "cox_fdr", "note"]
+#: Radiogenomic traits not tested because too few patients carry them, or too few do not.
+RADIOGENOMIC_SKIPPED_COLUMNS = ["trait", "network", "set", "n_assessed", "n_carriers", "n_non_carriers", "reason"]
+STEPWISE_PATH_COLUMNS = ["step", "action", "term", "aic_before", "aic_after", "loglik", "n_params", "note"]
+STEPWISE_DIRECTIONS = ("both", "backward", "forward")
+#: Stated on every row of the final stepwise model: its p-values and intervals ignore the selection.
+POST_SELECTION_NOTE = ("post-selection: p and 95% CI are from the selected model refitted as if it had been chosen "
+                       "in advance; after stepwise selection they are not valid inference")
+STEPWISE_FINAL_COLUMNS = COX_COLUMNS + ["role", "inference"]
 #: Separator of the network (imaging trait) and the gene set in a radiogenomic trait name.
 RADIOGENOMIC_SEPARATOR = "|"
 
@@ -151,13 +162,17 @@ def read_biotab_records(path: str | os.PathLike) -> pd.DataFrame:
         if "bcr_patient_barcode" not in names:
             raise InputError(path, "missing required column 'bcr_patient_barcode'", column="bcr_patient_barcode")
         records = []
+        lines = []
         for line, record in enumerate(reader, start=4):
             if not record or all(not c.strip() for c in record):
                 continue
             if len(record) != len(names):
                 raise InputError(path, f"expected {len(names)} tab-separated fields, found {len(record)}", row=line)
             records.append([np.nan if (c := cell.strip()) == "" or _BRACKETED_RE.match(c) else c for cell in record])
+            lines.append(line)
     df = pd.DataFrame(records, columns=names, dtype=object)
+    if parsers.VITAL_STATUS_COLUMN in df.columns:  # one rule with the clinical table and a plain survival table
+        parsers.check_vital_status(df[parsers.VITAL_STATUS_COLUMN].to_numpy(), lines, path)
     df.insert(0, "patient", df.pop("bcr_patient_barcode").map(lambda v: v.strip() if isinstance(v, str) else v))
     log.info("%s: %d records of %d patients, %d columns", path, len(df), df["patient"].nunique(), df.shape[1])
     return df
@@ -231,8 +246,9 @@ def _collect_extra(tables: list[pd.DataFrame], kind: str, extra: _Extra) -> None
                     s = v.lower()
                     if s in _DEAD or s in _ALIVE:
                         extra.status.setdefault(pid, set()).add("dead" if s in _DEAD else "alive")
-                    else:
-                        extra.count(f"unrecognised vital status in {name}")
+                    else:  # the readers stop on this already; tables built in code get the same rule
+                        raise InputError(None, f"{name}: unrecognised vital status {v!r} for patient {pid} "
+                                               "(expected Dead or Alive)", row=pid, column=vital_col)
         type_col = _find_column(table, _NTE_TYPE_COLUMNS)
         new_primary = (_clean_text(table[type_col]).map(lambda v: isinstance(v, str) and "new primary" in v.lower())
                        .to_numpy(dtype=bool) if type_col is not None else np.zeros(len(table), dtype=bool))
@@ -345,9 +361,9 @@ def _survival_base(clinical: pd.DataFrame, follow_up, new_tumor_events=None) -> 
             s = status.lower()
             if s in _DEAD or s in _ALIVE:
                 statuses.add("dead" if s in _DEAD else "alive")
-            elif not statuses:
-                problems[pid] = f"unrecognised vital status {status!r} (expected Dead or Alive)"
-                continue
+            else:  # parsers.read_clinical_biotab stops on this already; tables built in code get the same rule
+                raise InputError(None, f"clinical table: unrecognised vital status {status!r} for patient {pid} "
+                                       "(expected Dead or Alive)", row=pid, column=vital_col)
         if not statuses:
             problems[pid] = "missing vital status"
             continue
@@ -522,8 +538,8 @@ def overall_survival(clinical: pd.DataFrame, *, follow_up: Sequence[pd.DataFrame
         ``non-white`` / ``unknown``), ``karnofsky`` (float).
     problems
         Columns ``patient``, ``problem``, sorted by patient: one row per
-        patient without an endpoint and why (missing or unrecognised vital
-        status; missing / non-numeric / negative time; death before
+        patient without an endpoint and why (missing vital status; missing
+        / non-numeric / negative time; death before
         diagnosis; conflicting death days; duplicated patient ID; a patient
         found only in the follow-up tables).
 
@@ -531,7 +547,9 @@ def overall_survival(clinical: pd.DataFrame, *, follow_up: Sequence[pd.DataFrame
     ------
     InputError
         When the table lacks a column the endpoint needs (a whole-table
-        problem); per-patient problems never raise.
+        problem), or for a vital status other than Dead / Alive (as an event
+        code of a plain survival table); other per-patient problems never
+        raise.
     """
     base = _survival_base(clinical, follow_up)
     problems = dict(base.os_problems)
@@ -1023,8 +1041,28 @@ def _enrichment_long(enrichment: pd.DataFrame | Mapping[str, pd.DataFrame]) -> t
     return enrichment, net_col
 
 
+def _too_few(n_carriers: int, n_non_carriers: int, min_carriers: int, min_non_carriers: int) -> str:
+    """Why a radiogenomic trait is not tested (empty when it has enough carriers and non-carriers)."""
+    parts = []
+    if n_carriers < min_carriers:
+        parts.append(f"{n_carriers} carrier(s), fewer than the minimum {min_carriers}")
+    if n_non_carriers < min_non_carriers:
+        parts.append(f"{n_non_carriers} non-carrier(s), fewer than the minimum {min_non_carriers}")
+    return " and ".join(parts)
+
+
 def radiogenomic_traits(enrichment: pd.DataFrame | Mapping[str, pd.DataFrame], targets: pd.DataFrame, *,
-                        fdr: float = 0.05, min_patients: int = 5) -> pd.DataFrame:
+                        fdr: float = 0.05, min_carriers: int = RADIOGENOMIC_MIN_CARRIERS,
+                        min_non_carriers: int = RADIOGENOMIC_MIN_NON_CARRIERS) -> pd.DataFrame:
+    """The traits of :func:`radiogenomic_traits_with_skipped` (without the table of the skipped ones)."""
+    return radiogenomic_traits_with_skipped(enrichment, targets, fdr=fdr, min_carriers=min_carriers,
+                                            min_non_carriers=min_non_carriers)[0]
+
+
+def radiogenomic_traits_with_skipped(enrichment: pd.DataFrame | Mapping[str, pd.DataFrame], targets: pd.DataFrame,
+                                     *, fdr: float = 0.05, min_carriers: int = RADIOGENOMIC_MIN_CARRIERS,
+                                     min_non_carriers: int = RADIOGENOMIC_MIN_NON_CARRIERS
+                                     ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Binary radiogenomic traits: an imaging-trait network together with a gene set enriched for the patient.
 
     Parameters
@@ -1041,24 +1079,31 @@ def radiogenomic_traits(enrichment: pd.DataFrame | Mapping[str, pd.DataFrame], t
         its column must hold class names matching ``class``. When the
         network is a column, patients whose trait is missing are left out
         of that network's traits (NaN); otherwise every ranked patient is kept.
-    fdr, min_patients
+    fdr
         A patient carries ``network|set`` when that set has ``fdr < fdr`` and
-        ``nes > 0`` in the patient's ranking. Traits carried by fewer than
-        ``min_patients`` patients, or by every patient assessed, are dropped
-        (logged).
+        ``nes > 0`` in the patient's ranking.
+    min_carriers, min_non_carriers
+        A trait with fewer carriers, or fewer non-carriers, among the
+        patients assessed (0 or 1) is not a trait to test: it is left out of
+        the traits and listed in the skipped table with its counts (logged).
 
     Returns
     -------
-    Patients (index ``patient``, sorted; the union over networks) x
-    radiogenomic traits named ``network|set`` (networks, then sets, sorted):
-    1.0 carrier, 0.0 not (FDR at or above ``fdr``, or NES <= 0), NaN where
-    the network did not rank the patient or did not test the set (no FDR),
-    or the FDR is below ``fdr`` but the NES is missing.
+    traits
+        Patients (index ``patient``, sorted; the union over networks) x
+        radiogenomic traits named ``network|set`` (networks, then sets,
+        sorted): 1.0 carrier, 0.0 not (FDR at or above ``fdr``, or NES <= 0),
+        NaN where the network did not rank the patient or did not test the
+        set (no FDR), or the FDR is below ``fdr`` but the NES is missing.
+    skipped
+        :data:`RADIOGENOMIC_SKIPPED_COLUMNS`, one row per ``network|set``
+        left out (same order): ``n_assessed``, ``n_carriers``,
+        ``n_non_carriers`` and the ``reason``.
     """
     if not 0 < fdr <= 1:
         raise ValueError(f"fdr threshold must be in (0, 1], got {fdr}")
-    if min_patients < 1:
-        raise ValueError(f"min_patients must be at least 1, got {min_patients}")
+    _check_minimums(min_carriers, min_non_carriers)
+    skipped: list[dict] = []
     table, net_col = _enrichment_long(enrichment)
     targets = targets.set_axis(pd.Index(targets.index.map(str), name="patient"))
     _check_unique(targets.index, "targets")
@@ -1111,27 +1156,31 @@ def radiogenomic_traits(enrichment: pd.DataFrame | Mapping[str, pd.DataFrame], t
         wide = (pd.DataFrame({"patient": sub["patient"].to_numpy(), "set": sub["set"].map(str).to_numpy(),
                               "flag": flag})
                 .pivot(index="patient", columns="set", values="flag"))
-        kept = too_few = everyone = 0
+        kept = few_carriers = few_non_carriers = 0
         for s in sorted(wide.columns):
             col = wide[s]
             carriers, assessed = int((col == 1).sum()), int(col.notna().sum())
-            if carriers < min_patients:
-                too_few += 1
+            name = f"{net}{RADIOGENOMIC_SEPARATOR}{s}"
+            reason = _too_few(carriers, assessed - carriers, min_carriers, min_non_carriers)
+            if reason:
+                few_carriers += carriers < min_carriers
+                few_non_carriers += assessed - carriers < min_non_carriers
+                skipped.append({"trait": name, "network": net, "set": s, "n_assessed": assessed,
+                                "n_carriers": carriers, "n_non_carriers": assessed - carriers,
+                                "reason": f"{reason} among the {assessed} assessed patients: not tested"})
                 continue
-            if carriers == assessed:
-                everyone += 1
-                continue
-            columns[f"{net}{RADIOGENOMIC_SEPARATOR}{s}"] = col
+            columns[name] = col
             kept += 1
-        log.info("radiogenomic traits %s: %d sets x %d patients; %d traits kept, %d carried by fewer than %d "
-                 "patients, %d carried by every patient (dropped)", net, wide.shape[1], wide.shape[0], kept,
-                 too_few, min_patients, everyone)
+        log.info("radiogenomic traits %s: %d sets x %d patients; %d traits kept; not tested (listed as skipped): %d "
+                 "with fewer than %d carriers, %d with fewer than %d non-carriers", net, wide.shape[1], wide.shape[0],
+                 kept, few_carriers, min_carriers, few_non_carriers, min_non_carriers)
     out = pd.DataFrame(columns) if columns else pd.DataFrame(index=pd.Index([], name="patient"))
     out = out.sort_index()
     out.index.name = "patient"
     out.columns.name = None
-    log.info("radiogenomic traits: %d traits over %d patients", out.shape[1], out.shape[0])
-    return out.astype(float)
+    log.info("radiogenomic traits: %d traits over %d patients; %d network x set pairs skipped (fewer than %d carriers "
+             "or %d non-carriers)", out.shape[1], out.shape[0], len(skipped), min_carriers, min_non_carriers)
+    return out.astype(float), pd.DataFrame(skipped, columns=RADIOGENOMIC_SKIPPED_COLUMNS)
 
 
 def _split_trait(name: str) -> tuple[str, str]:
@@ -1145,25 +1194,36 @@ def _level_without_events(ep: pd.DataFrame, values: pd.Series) -> list:
 
 
 def radiogenomic_tests(endpoint: pd.DataFrame, rg_traits: pd.DataFrame,
-                       covariates: pd.DataFrame | None = None) -> pd.DataFrame:
+                       covariates: pd.DataFrame | None = None, *, min_carriers: int = RADIOGENOMIC_MIN_CARRIERS,
+                       min_non_carriers: int = RADIOGENOMIC_MIN_NON_CARRIERS) -> pd.DataFrame:
     """Survival of carriers vs non-carriers of each radiogenomic trait: log-rank and covariate-adjusted Cox.
 
     ``rg_traits`` is the table of :func:`radiogenomic_traits` (NaN: not
     assessed); ``covariates`` (e.g. ``endpoint[["age", "gender"]]``) are
     joined by patient ID; the Cox model uses the patients with the trait and
-    every covariate present. A trait with one level among those patients, or
+    every covariate present.
+
+    A trait with fewer than ``min_carriers`` carriers or fewer than
+    ``min_non_carriers`` non-carriers among the patients with the endpoint
+    is not tested: its row has ``status`` ``skipped``, its counts, NaN
+    statistics and the reason in ``note``. A tested trait whose Cox
+    complete cases fall below either minimum, that has one level there, or
     a level (carriers or not) without events (monotone likelihood: the HR
-    runs off to 0 or infinity), gets NaN Cox estimates and a note; a fit
-    that fails or warns is noted too. Nothing raises per trait.
+    runs off to 0 or infinity) keeps its log-rank test and gets NaN Cox
+    estimates and a note; a fit that fails or warns is noted too. Nothing
+    raises per trait.
 
     Returns one row per trait (input order): ``trait``, ``network``,
-    ``set``, ``n`` (patients with endpoint and trait), ``n_carriers``,
-    ``events``, ``carrier_events``, ``logrank_statistic``, ``logrank_p``,
-    ``logrank_fdr``, ``n_cox``, ``hr`` (carriers vs not, adjusted),
-    ``ci_low``, ``ci_high`` (95%), ``cox_p``, ``cox_fdr``, ``note``. Both
-    FDRs are Benjamini–Hochberg across all traits of the table.
+    ``set``, ``status`` (``tested`` / ``skipped``), ``n`` (patients with
+    endpoint and trait), ``n_carriers``, ``n_non_carriers``, ``events``,
+    ``carrier_events``, ``logrank_statistic``, ``logrank_p``,
+    ``logrank_fdr``, ``n_cox`` (empty when skipped), ``hr`` (carriers vs
+    not, adjusted), ``ci_low``, ``ci_high`` (95%), ``cox_p``, ``cox_fdr``,
+    ``note``. Both FDRs are Benjamini–Hochberg across the traits with that
+    p-value: the skipped traits are not counted.
     """
     _check_endpoint(endpoint)
+    _check_minimums(min_carriers, min_non_carriers)
     rg = rg_traits.set_axis(pd.Index(rg_traits.index.map(str), name="patient"))
     _check_unique(rg.index, "radiogenomic traits")
     if covariates is None:
@@ -1180,23 +1240,36 @@ def radiogenomic_tests(endpoint: pd.DataFrame, rg_traits: pd.DataFrame,
         notes: list[str] = []
         trait = rg[col].rename(col)
         data = join_groups(endpoint, trait, quiet=True)
+        carriers = data["group"] == 1
+        n_carriers = int(carriers.sum())
+        row = {"trait": col, "network": network, "set": gene_set, "status": "tested", "n": int(len(data)),
+               "n_carriers": n_carriers, "n_non_carriers": int(len(data)) - n_carriers,
+               "events": int(data["event"].sum()), "carrier_events": int(data.loc[carriers, "event"].sum()),
+               "logrank_statistic": np.nan, "logrank_p": np.nan, "n_cox": pd.NA, "hr": np.nan, "ci_low": np.nan,
+               "ci_high": np.nan, "cox_p": np.nan}
+        too_few = _too_few(row["n_carriers"], row["n_non_carriers"], min_carriers, min_non_carriers)
+        if too_few:
+            row.update(status="skipped",
+                       note=f"not tested: {too_few} among the {row['n']} patients with the endpoint")
+            log.info("radiogenomic test %s skipped: %s", col, row["note"])
+            rows.append(row)
+            continue
         lr = _logrank_joined(data)
+        row.update(logrank_statistic=lr["test_statistic"], logrank_p=lr["p"])
         if lr["note"]:
             notes.append(f"log-rank: {lr['note']}")
-        carriers = data["group"] == 1
-        row = {"trait": col, "network": network, "set": gene_set, "n": int(len(data)),
-               "n_carriers": int(carriers.sum()), "events": int(data["event"].sum()),
-               "carrier_events": int(data.loc[carriers, "event"].sum()),
-               "logrank_statistic": lr["test_statistic"], "logrank_p": lr["p"],
-               "n_cox": 0, "hr": np.nan, "ci_low": np.nan, "ci_high": np.nan, "cox_p": np.nan}
         cv_all = cov.join(trait, how="outer")
         ep, cv = _join_covariates(endpoint, cv_all, quiet=True)
         row["n_cox"] = int(len(ep))
         levels = _group_order(cv[col])
+        cox_carriers = int((cv[col] == 1).sum())
+        cox_too_few = _too_few(cox_carriers, int(len(cv)) - cox_carriers, min_carriers, min_non_carriers)
         no_event_levels = _level_without_events(ep, cv[col]) if len(levels) >= 2 else []
         if len(levels) < 2:
             notes.append(f"cox: the trait has {len(levels)} level(s) among the {len(ep)} patients with complete "
                          "covariates: not fitted")
+        elif cox_too_few:
+            notes.append(f"cox: {cox_too_few} among the {len(ep)} patients with complete covariates: not fitted")
         elif no_event_levels:
             who = ["carriers" if lv == 1 else "non-carriers" for lv in no_event_levels]
             notes.append(f"cox: no events among {' and '.join(who)}: hazard ratio not estimable")
@@ -1219,13 +1292,16 @@ def radiogenomic_tests(endpoint: pd.DataFrame, rg_traits: pd.DataFrame,
         row["note"] = "; ".join(notes)
         rows.append(row)
     table = pd.DataFrame(rows, columns=[c for c in RADIOGENOMIC_TEST_COLUMNS if c not in ("logrank_fdr", "cox_fdr")])
+    table["n_cox"] = table["n_cox"].astype("Int64")
     table.insert(table.columns.get_loc("logrank_p") + 1, "logrank_fdr",
                  benjamini_hochberg(table["logrank_p"].to_numpy(dtype=float)))
     table.insert(table.columns.get_loc("cox_p") + 1, "cox_fdr",
                  benjamini_hochberg(table["cox_p"].to_numpy(dtype=float)))
-    n_sig = int((table["cox_fdr"] < 0.05).sum())
-    log.info("radiogenomic tests: %d traits; %d with a Cox p, %d with Cox FDR < 0.05; %d with a log-rank p, "
-             "%d with log-rank FDR < 0.05", len(table), int(table["cox_p"].notna().sum()), n_sig,
+    tested = table["status"] == "tested"
+    log.info("radiogenomic tests: %d traits, %d tested (at least %d carriers and %d non-carriers with the endpoint), "
+             "%d skipped; BH across the tested traits: %d with a Cox p, %d with Cox FDR < 0.05; %d with a log-rank "
+             "p, %d with log-rank FDR < 0.05", len(table), int(tested.sum()), min_carriers, min_non_carriers,
+             int((~tested).sum()), int(table["cox_p"].notna().sum()), int((table["cox_fdr"] < 0.05).sum()),
              int(table["logrank_p"].notna().sum()), int((table["logrank_fdr"] < 0.05).sum()))
     return table[RADIOGENOMIC_TEST_COLUMNS]
 
@@ -1254,38 +1330,59 @@ def _aic(loglik: float, k: int) -> float:
 
 
 def stepwise_cox(endpoint: pd.DataFrame, covariates: pd.DataFrame | None, candidates: pd.DataFrame, *,
-                 direction: str = "forward") -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Stepwise Cox model selection by AIC (the study's approach), from the covariates up to the candidates.
+                 direction: str = "both") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Stepwise Cox model selection by AIC (the study's approach; R's ``step`` on a ``coxph`` model).
 
-    The ``covariates`` (e.g. age, gender) are always in the model; the
+    Scope, as R's ``step(fit, scope = list(lower = ~ covariates, upper = ~
+    covariates + candidates))``: the ``covariates`` (e.g. age, gender) are
+    the lower scope, always in the model and never removed; the
     ``candidates`` (imaging traits, radiogenomic traits; one column per
-    term, categorical ones one-hot as in :func:`cox_fit`) are added
-    (``direction="forward"``: start from the covariates), removed
-    (``"backward"``: start from all candidates) or both (``"both"``: start
-    from the covariates; each step takes the best add or remove). AIC =
-    2k − 2 logL, k = number of coefficients, logL = lifelines' Efron partial
-    log-likelihood (with no coefficient, :func:`null_log_likelihood`). A step
-    is taken when it lowers the AIC by more than :data:`AIC_TOLERANCE`;
-    equal AICs (within it) go to the term earlier in the ``candidates``
-    column order (adds before removes), so the result is deterministic.
+    term, categorical ones one-hot as in :func:`cox_fit`, added or removed
+    as a whole) complete the upper scope. ``direction``:
+
+    - ``"both"`` (the default, as R's ``step``): start from the covariates;
+      each step considers every single addition of a candidate not in the
+      model and every single removal of a candidate in it, and takes the
+      move with the lowest AIC;
+    - ``"forward"``: start from the covariates, additions only;
+    - ``"backward"``: start from the covariates and every usable candidate,
+      removals only.
+
+    AIC = −2 logL + 2k, k = number of coefficients, logL = lifelines' Efron
+    partial log-likelihood (with no coefficient, :func:`null_log_likelihood`);
+    R's ``extractAIC`` of a ``coxph`` fit. A step is taken when it lowers the
+    AIC by more than :data:`AIC_TOLERANCE`; selection stops when no single
+    move does. Equal AICs (within it) go to removals before additions (R
+    lists ``drop1`` rows first), then to the term earlier in the
+    ``candidates`` column order, so the result is deterministic.
 
     Every model is fitted to the same patients: those with an endpoint,
     every covariate and every usable candidate (logged). A candidate with
     one level, or a categorical level without events, is skipped (listed in
     the path with the reason), and a model whose fit fails counts as AIC = inf.
 
+    The p-values and intervals of the selected model are those of an
+    ordinary Cox fit of it: they ignore the selection and are not valid
+    inference (post-selection); the final table says so on every row.
+
     Returns
     -------
     final
-        :func:`cox_fit` columns for the selected model (covariates first,
-        then the terms in the order they were selected).
+        :data:`STEPWISE_FINAL_COLUMNS`: the :func:`cox_fit` columns of the
+        selected model (covariates first, then the selected terms in the
+        order they entered), ``role`` (``covariate``: lower scope, always in;
+        ``selected``) and ``inference`` (:data:`POST_SELECTION_NOTE`).
     path
-        ``step`` (0 = start), ``action`` (``skipped``, ``start``, ``add``,
-        ``remove``), ``term``, ``aic``, ``loglik``, ``n_params`` and
-        ``note`` (the patients and events used, or why a term was skipped).
+        :data:`STEPWISE_PATH_COLUMNS`: ``step`` (0 = start), ``action``
+        (``skipped``, ``start``, ``add``, ``remove``, ``stop``), ``term``,
+        ``aic_before`` and ``aic_after`` (the model's AIC before and after
+        the step; the start row has only ``aic_after``, a ``stop`` row the
+        final AIC twice), ``loglik`` and ``n_params`` after the step, and
+        ``note`` (start: direction, scope, patients and events; stop: the
+        best rejected move; skipped: why).
     """
-    if direction not in ("forward", "backward", "both"):
-        raise ValueError(f"direction must be 'forward', 'backward' or 'both', got {direction!r}")
+    if direction not in STEPWISE_DIRECTIONS:
+        raise ValueError(f"direction must be one of {list(STEPWISE_DIRECTIONS)}, got {direction!r}")
     _check_endpoint(endpoint)
     base_cov = pd.DataFrame(index=pd.Index(endpoint.index.map(str))) if covariates is None else covariates
     base_cov = base_cov.set_axis(pd.Index(base_cov.index.map(str), name="patient"))
@@ -1328,8 +1425,8 @@ def stepwise_cox(endpoint: pd.DataFrame, covariates: pd.DataFrame | None, candid
                 if empty:
                     reason = f"level(s) {empty} without events (hazard ratio not estimable)"
         if reason:
-            path.append({"step": 0, "action": "skipped", "term": term, "aic": np.nan, "loglik": np.nan,
-                         "n_params": np.nan, "note": reason})
+            path.append({"step": 0, "action": "skipped", "term": term, "aic_before": np.nan, "aic_after": np.nan,
+                         "loglik": np.nan, "n_params": np.nan, "note": reason})
             log.warning("stepwise cox: candidate %s skipped: %s", term, reason)
         else:
             usable.append(term)
@@ -1356,47 +1453,69 @@ def stepwise_cox(endpoint: pd.DataFrame, covariates: pd.DataFrame | None, candid
     current: list[str] = list(usable) if direction == "backward" else []
     ll, k, note = evaluate(current)
     current_aic = _aic(ll, k)
-    start_note = f"covariates {base_terms}" + (f" + all {len(current)} candidates" if current else "")
-    path.append({"step": 0, "action": "start", "term": "", "aic": current_aic, "loglik": ll, "n_params": k,
-                 "note": "; ".join(x for x in (start_note, data_note, note) if x)})
+    start_model = f"covariates {base_terms}" + (f" + all {len(current)} usable candidates" if current else "")
+    scope = (f"direction {direction}; lower scope (never removed): covariates {base_terms}; upper scope: + "
+             f"{len(usable)} usable candidate(s)")
+    path.append({"step": 0, "action": "start", "term": "", "aic_before": np.nan, "aic_after": current_aic,
+                 "loglik": ll, "n_params": k,
+                 "note": "; ".join(x for x in (f"start: {start_model}", scope, data_note, note) if x)})
     visited = {frozenset(current)}
     step = 0
     while True:
+        # (aic, kind: 0 remove / 1 add, candidate position, action, term, loglik, n_params, note)
         moves: list[tuple[float, int, int, str, str, float, int, str]] = []
-        if direction in ("forward", "both"):
-            for term in usable:
-                if term not in current and frozenset(current + [term]) not in visited:
-                    ll, k, note = evaluate(current + [term])
-                    moves.append((_aic(ll, k), 0, position[term], "add", term, ll, k, note))
         if direction in ("backward", "both"):
             for term in current:
                 rest = [t for t in current if t != term]
                 if frozenset(rest) not in visited:
                     ll, k, note = evaluate(rest)
-                    moves.append((_aic(ll, k), 1, position[term], "remove", term, ll, k, note))
-        if not moves:
-            break
-        best_aic = min(m[0] for m in moves)
-        if not best_aic < current_aic - AIC_TOLERANCE:
-            break
+                    moves.append((_aic(ll, k), 0, position[term], "remove", term, ll, k, note))
+        if direction in ("forward", "both"):
+            for term in usable:
+                if term not in current and frozenset(current + [term]) not in visited:
+                    ll, k, note = evaluate(current + [term])
+                    moves.append((_aic(ll, k), 1, position[term], "add", term, ll, k, note))
+        best_aic = min((m[0] for m in moves), default=float("inf"))
         tied = [m for m in moves if m[0] <= best_aic + AIC_TOLERANCE]
-        aic, _, _, action, term, ll, k, note = min(tied, key=lambda m: (m[1], m[2]))
+        best = min(tied, key=lambda m: (m[1], m[2])) if tied else None
+        if best is None or not best_aic < current_aic - AIC_TOLERANCE:
+            moves_word = {"both": "addition or removal", "forward": "addition", "backward": "removal"}[direction]
+            why = ("no candidate move left" if best is None else
+                   f"no single {moves_word} lowers the AIC; best rejected: {best[3]} {best[4]} (AIC {best[0]:.4f})")
+            path.append({"step": step + 1, "action": "stop", "term": "", "aic_before": current_aic,
+                         "aic_after": current_aic, "loglik": cache[frozenset(current)][0],
+                         "n_params": cache[frozenset(current)][1], "note": why})
+            break
+        aic, _, _, action, term, ll, k, note = best
         current = current + [term] if action == "add" else [t for t in current if t != term]
         visited.add(frozenset(current))
         step += 1
+        path.append({"step": step, "action": action, "term": term, "aic_before": current_aic, "aic_after": aic,
+                     "loglik": ll, "n_params": k, "note": note})
+        log.info("stepwise cox step %d: %s %s, AIC %.3f -> %.3f", step, action, term, current_aic, aic)
         current_aic = aic
-        path.append({"step": step, "action": action, "term": term, "aic": aic, "loglik": ll, "n_params": k,
-                     "note": note})
-        log.info("stepwise cox step %d: %s %s, AIC %.3f", step, action, term, aic)
     path_table = pd.DataFrame(path, columns=STEPWISE_PATH_COLUMNS)
     final_columns = base_terms + current
     if final_columns:
         final = pd.DataFrame(_cox_joined(ep, cv[final_columns]).rows, columns=COX_COLUMNS)
     else:
         final = pd.DataFrame(columns=COX_COLUMNS)
-    log.info("stepwise cox (%s): %s selected from %d usable candidates; final AIC %.3f (%s)", direction,
-             current or "nothing", len(usable), current_aic, data_note)
-    return final, path_table
+    final["role"] = [_stepwise_role(name, base_terms, current) for name in final["covariate"]]
+    final["inference"] = POST_SELECTION_NOTE
+    log.info("stepwise cox (%s): %s selected from %d usable candidates in %d step(s); final AIC %.3f (%s); the final "
+             "model's p-values are post-selection (not valid inference)", direction, current or "nothing",
+             len(usable), step, current_aic, data_note)
+    return final[STEPWISE_FINAL_COLUMNS], path_table
+
+
+def _stepwise_role(name: str, base_terms: Sequence[str], selected: Sequence[str]) -> str:
+    """``covariate`` or ``selected``: the term a design column of the final model belongs to (longest name first)."""
+    terms = sorted([(t, "covariate") for t in base_terms] + [(t, "selected") for t in selected],
+                   key=lambda x: -len(x[0]))
+    for term, role in terms:
+        if name == term or name.startswith(f"{term}="):
+            return role
+    return "covariate"
 
 
 # --------------------------------------------------------------------------- workflow helpers
@@ -1404,6 +1523,8 @@ def stepwise_cox(endpoint: pd.DataFrame, covariates: pd.DataFrame | None, candid
 COVARIATE_DECISION_COLUMNS = ["covariate", "status", "n", "n_missing", "fraction_missing", "note"]
 ADJUSTED_COX_COLUMNS = ["model", "term", "covariate", "hr", "ci_low", "ci_high", "p", "note", "n", "events"]
 PREDICTED_COLUMNS = ["patient", "trait", "predicted", "score"]
+#: The predicted-traits table of the workflow: which model saw each predicted patient (see predicted_provenance).
+PREDICTED_TABLE_COLUMNS = PREDICTED_COLUMNS + ["encoder_pretrained_on_patient"]
 
 
 def cox_covariates(endpoint: pd.DataFrame, names: Sequence[str], *, max_missing: float = 0.2
@@ -1583,6 +1704,83 @@ def predict_trait_classes(model, expression: pd.DataFrame, patients: Iterable[st
     log.info("predicted %s for %d patients: %s", model.target, len(table),
              table["predicted"].value_counts().reindex(classes).fillna(0).astype(int).to_dict())
     return table[PREDICTED_COLUMNS]
+
+
+def transferred_encoder(model) -> bool:
+    """Whether a fitted trait network (``nets.FittedModel``) started from the autoencoder's encoder.
+
+    Read from the configuration its final selection chose
+    (``model.info["selection"]["transfer"]``); raises ``ValueError`` when
+    the model does not record it.
+    """
+    chosen = (getattr(model, "info", None) or {}).get("selection") or {}
+    if "transfer" not in chosen:
+        raise ValueError(f"network {getattr(model, 'target', '?')!r}: the saved model does not record whether its "
+                         "configuration transferred the autoencoder's encoder (info['selection']['transfer'])")
+    return bool(chosen["transfer"])
+
+
+def encoder_patients(cohorts: Mapping, trait: str) -> list[str]:
+    """The patients whose expression the autoencoder behind a trait network's encoder was pretrained on.
+
+    ``cohorts`` is the workflow's ``cohorts/cohorts.json``: the target's
+    list under ``encoder_patients`` when there is one; one list per outer
+    fold there gives every patient any of those autoencoders saw; without
+    the key, the shared autoencoder's cohort ``autoencoder`` (the patients
+    with expression and no imaging).
+    """
+    scoped = (cohorts.get("encoder_patients") or {}).get(trait)
+    if scoped is None:
+        return [str(p) for p in cohorts["autoencoder"]]
+    if isinstance(scoped, Mapping):
+        return sorted({str(p) for patients in scoped.values() for p in patients})
+    return [str(p) for p in scoped]
+
+
+def predicted_provenance(predicted: pd.DataFrame, *, trait_patients: Mapping[str, Iterable[str]],
+                         encoder_patients: Mapping[str, Iterable[str]] | None,
+                         transferred: Mapping[str, bool]) -> pd.DataFrame:
+    """Which model saw each patient of a predicted-traits table (:func:`predict_trait_classes` rows).
+
+    ``trait_patients``: trait -> the patients its network was trained on
+    (``cohorts.json`` ``targets``); a predicted patient among them is an
+    ``InputError`` (the prediction would not be out of sample).
+    ``encoder_patients``: trait -> the patients whose expression the
+    autoencoder behind that network's encoder was pretrained on (the shared
+    autoencoder: ``cohorts.json`` ``autoencoder``); None without an
+    autoencoder. ``transferred``: trait -> whether its network started from
+    that encoder (:func:`transferred_encoder`).
+
+    Returns the table with :data:`PREDICTED_TABLE_COLUMNS`:
+    ``encoder_pretrained_on_patient`` is True when the trait's network
+    transferred the encoder and its autoencoder was pretrained on that
+    patient's expression (unsupervised: no trait label, no survival).
+    """
+    missing = [c for c in PREDICTED_COLUMNS if c not in predicted.columns]
+    if missing:
+        raise InputError(None, f"predicted-traits table lacks column(s) {missing}")
+    table = predicted[PREDICTED_COLUMNS].copy()
+    table["patient"] = table["patient"].map(str)
+    flags = np.zeros(len(table), dtype=bool)
+    for trait in pd.unique(table["trait"]):
+        rows = (table["trait"] == trait).to_numpy()
+        if trait not in trait_patients or trait not in transferred:
+            raise InputError(None, f"predicted trait {trait!r}: no training cohort or transfer flag given")
+        trained = {str(p) for p in trait_patients[trait]}
+        overlap = sorted(set(table.loc[rows, "patient"]) & trained)
+        if overlap:
+            raise InputError(None, f"predicted trait {trait!r}: {len(overlap)} predicted patient(s) trained its "
+                                   f"network, e.g. {overlap[:5]}; predictions must be for patients it never saw")
+        if transferred[trait] and (encoder_patients is None or trait not in encoder_patients):
+            raise InputError(None, f"predicted trait {trait!r}: its network transferred an encoder but the "
+                                   "patients of its autoencoder are not given")
+        seen = {str(p) for p in encoder_patients[trait]} if transferred[trait] else set()
+        flags[rows] = table.loc[rows, "patient"].isin(seen).to_numpy()
+        log.info("predicted %s: %d patients, none among the network's %d training patients; encoder transferred "
+                 "from an autoencoder: %s; pretrained on %d of them", trait, int(rows.sum()), len(trained),
+                 bool(transferred[trait]), int(flags[rows].sum()))
+    table["encoder_pretrained_on_patient"] = flags
+    return table[PREDICTED_TABLE_COLUMNS]
 
 
 def read_endpoint(path: str | os.PathLike) -> pd.DataFrame:

@@ -65,16 +65,18 @@ def test_endpoint_rules_and_problems(caplog):
     assert "dropped 5 of 9" in caplog.text
 
 
-def test_endpoint_unrecognised_status_and_duplicates_reported():
+def test_endpoint_unrecognised_status_stops_and_duplicates_reported():
     clin = _clinical()
-    clin.loc["TCGA-00-0002", "vital_status"] = "Lost"
     dup = clin.loc[["TCGA-00-0001"]]
     clin = pd.concat([clin, dup])
     endpoint, problems = survival.overall_survival(clin)
     reason = problems.set_index("patient")["problem"]
-    assert reason["TCGA-00-0002"].startswith("unrecognised vital status")
     assert reason["TCGA-00-0001"].startswith("duplicated patient ID")
-    assert "TCGA-00-0001" not in endpoint.index and "TCGA-00-0002" not in endpoint.index
+    assert "TCGA-00-0001" not in endpoint.index
+    # an unrecognised vital status stops the run, as an unknown event code of a plain survival table does
+    clin.loc["TCGA-00-0002", "vital_status"] = "Lost"
+    with pytest.raises(InputError, match=r"row TCGA-00-0002, column 'vital_status'.*'Lost'.*expected Dead or Alive"):
+        survival.overall_survival(clin)
 
 
 def test_endpoint_missing_column_is_input_error():
@@ -503,10 +505,19 @@ def _enrichment(n: int = 40, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]
 
 def test_radiogenomic_traits_definition():
     enrichment, targets = _enrichment()
-    rg = survival.radiogenomic_traits(enrichment, targets, fdr=0.05, min_patients=5)
+    rg, skipped = survival.radiogenomic_traits_with_skipped(enrichment, targets, fdr=0.05)  # defaults 10 and 10
     assert rg.index.name == "patient" and list(rg.index) == sorted(rg.index)
-    # SET_RARE (3 carriers) and SET_ALL (every patient) are dropped; names are network|set
+    # SET_RARE (3 carriers) and SET_ALL (every patient: no non-carrier) are not tested; names are network|set
     assert list(rg.columns) == ["f5|SET_A", "f5|SET_B", "subtype|SET_M"]
+    # ... and listed as skipped with their counts among the 39 assessed patients and the reason
+    assert list(skipped.columns) == survival.RADIOGENOMIC_SKIPPED_COLUMNS
+    assert skipped["trait"].tolist() == ["f5|SET_ALL", "f5|SET_RARE"]
+    counts = skipped.set_index("trait")[["n_assessed", "n_carriers", "n_non_carriers"]]
+    assert counts.loc["f5|SET_ALL"].tolist() == [39, 39, 0] and counts.loc["f5|SET_RARE"].tolist() == [39, 3, 36]
+    reasons = skipped.set_index("trait")["reason"]
+    assert "0 non-carrier(s), fewer than the minimum 10" in reasons["f5|SET_ALL"]
+    assert "3 carrier(s), fewer than the minimum 10" in reasons["f5|SET_RARE"]
+    pd.testing.assert_frame_equal(survival.radiogenomic_traits(enrichment, targets), rg)
     a = rg["f5|SET_A"]
     assert a["TCGA-RG-0000"] == 1.0 and a["TCGA-RG-0001"] == 0.0  # negative NES is not enriched
     assert np.isnan(a["TCGA-RG-0005"])  # f5 missing in targets
@@ -519,8 +530,15 @@ def test_radiogenomic_traits_definition():
     # order of the rows does not matter; a dict of per-network tables gives the same
     by_net = {net: t.drop(columns="target") for net, t in enrichment.groupby("target")}
     pd.testing.assert_frame_equal(survival.radiogenomic_traits(by_net, targets.iloc[::-1]), rg)
-    loose = survival.radiogenomic_traits(enrichment, targets, min_patients=2)
+    loose = survival.radiogenomic_traits(enrichment, targets, min_carriers=2, min_non_carriers=1)
     assert "f5|SET_RARE" in loose.columns and "f5|SET_ALL" not in loose.columns
+    # SET_B: 14 carriers and 25 non-carriers of 39; each minimum applies on its own
+    assert "f5|SET_B" in survival.radiogenomic_traits(enrichment, targets, min_carriers=14, min_non_carriers=25)
+    assert "f5|SET_B" not in survival.radiogenomic_traits(enrichment, targets, min_carriers=15, min_non_carriers=1)
+    assert "f5|SET_B" not in survival.radiogenomic_traits(enrichment, targets, min_carriers=1, min_non_carriers=26)
+    for bad in (0, 2.5, True):
+        with pytest.raises(ValueError, match="at least 1"):
+            survival.radiogenomic_traits(enrichment, targets, min_carriers=bad)
 
 
 def test_radiogenomic_traits_bad_input():
@@ -574,13 +592,60 @@ def test_radiogenomic_tests_columns_effect_and_fdr():
     no_ev = table.set_index("trait").loc["f6|SET_NO_EVENTS"]
     assert np.isnan(no_ev["hr"]) and "no events among carriers" in no_ev["note"] and no_ev["carrier_events"] == 0
     assert np.isfinite(no_ev["logrank_p"])
-    one = table.set_index("trait").loc["f9|SET_ONE_LEVEL"]
-    assert np.isnan(one["hr"]) and np.isnan(one["logrank_p"]) and "level" in one["note"]
+    one = table.set_index("trait").loc["f9|SET_ONE_LEVEL"]  # no carrier: not tested (default minimums 10 and 10)
+    assert one["status"] == "skipped" and (one["n"], one["n_carriers"], one["n_non_carriers"]) == (30, 0, 30)
+    assert np.isnan(one["hr"]) and np.isnan(one["logrank_p"]) and pd.isna(one["n_cox"])
+    assert one["note"] == ("not tested: 0 carrier(s), fewer than the minimum 10 among the 30 patients with the "
+                           "endpoint")
+    assert (table.loc[table["trait"] != "f9|SET_ONE_LEVEL", "status"] == "tested").all()
+    assert (table["n_carriers"] + table["n_non_carriers"] == table["n"]).all()
     ok = table["cox_p"].notna()
     np.testing.assert_allclose(table.loc[ok, "cox_fdr"], survival.benjamini_hochberg(table.loc[ok, "cox_p"]))
     okl = table["logrank_p"].notna()
     np.testing.assert_allclose(table.loc[okl, "logrank_fdr"], survival.benjamini_hochberg(table.loc[okl, "logrank_p"]))
     assert (table["cox_fdr"].dropna() >= table.loc[ok, "cox_p"]).all()
+
+
+def test_radiogenomic_tests_minimum_carriers_and_non_carriers_bh_over_tested_only(caplog):
+    endpoint, rg = _rg_cohort()
+    ids = endpoint.index
+    rg = rg[["f7|SET_STRONG"]].copy()
+    rg["f5|SET_FEW"] = 0.0
+    rg.loc[ids[:9], "f5|SET_FEW"] = 1.0  # 9 carriers: below 10
+    rg["f6|SET_EXACT"] = 0.0
+    rg.loc[ids[:10], "f6|SET_EXACT"] = 1.0  # exactly 10 carriers: tested
+    rg["f9|SET_MOST"] = 1.0
+    rg.loc[ids[:9], "f9|SET_MOST"] = 0.0  # 9 non-carriers: below 10
+    rg["f10|SET_NA"] = np.nan
+    rg.loc[ids[:40], "f10|SET_NA"] = (np.arange(40) % 2).astype(float)  # 20 / 20 of the 40 assessed
+    with caplog.at_level(logging.INFO, logger="radiogenomics.survival"):
+        table = survival.radiogenomic_tests(endpoint, rg, endpoint[["age"]]).set_index("trait")
+    assert table["status"].to_dict() == {"f7|SET_STRONG": "tested", "f5|SET_FEW": "skipped",
+                                         "f6|SET_EXACT": "tested", "f9|SET_MOST": "skipped", "f10|SET_NA": "tested"}
+    few, most = table.loc["f5|SET_FEW"], table.loc["f9|SET_MOST"]
+    assert (few["n_carriers"], few["n_non_carriers"]) == (9, 231) and "9 carrier(s)" in few["note"]
+    assert (most["n_carriers"], most["n_non_carriers"]) == (231, 9) and "9 non-carrier(s)" in most["note"]
+    for row in (few, most):
+        assert row[["logrank_statistic", "logrank_p", "logrank_fdr", "hr", "cox_p", "cox_fdr"]].isna().all()
+    assert table.loc["f10|SET_NA", "n"] == 40 and table.loc["f10|SET_NA", "n_carriers"] == 20
+    # BH over the three tested traits only: the same FDRs as testing those three alone
+    tested = ["f7|SET_STRONG", "f6|SET_EXACT", "f10|SET_NA"]
+    alone = survival.radiogenomic_tests(endpoint, rg[tested], endpoint[["age"]]).set_index("trait")
+    for col in ("logrank_fdr", "cox_fdr"):
+        np.testing.assert_allclose(table.loc[tested, col], alone.loc[tested, col], rtol=1e-12)
+        np.testing.assert_allclose(table.loc[tested, col],
+                                   survival.benjamini_hochberg(table.loc[tested, col.replace("fdr", "p")]),
+                                   rtol=1e-12)
+    assert "2 skipped" in caplog.text
+    # the minimums are arguments: 9 is enough with min 9; the Cox complete cases must meet them too
+    loose = survival.radiogenomic_tests(endpoint, rg, endpoint[["age"]], min_carriers=9,
+                                        min_non_carriers=9).set_index("trait")
+    assert (loose["status"] == "tested").all() and np.isfinite(loose.loc["f5|SET_FEW", "logrank_p"])
+    age = endpoint[["age"]].copy()
+    age.loc[ids[:5], "age"] = np.nan  # 5 of the 10 carriers of f6|SET_EXACT lose their covariate
+    cc = survival.radiogenomic_tests(endpoint, rg[["f6|SET_EXACT"]], age).set_index("trait").loc["f6|SET_EXACT"]
+    assert cc["status"] == "tested" and np.isfinite(cc["logrank_p"]) and np.isnan(cc["cox_p"]) and cc["n_cox"] == 235
+    assert "cox: 5 carrier(s), fewer than the minimum 10 among the 235 patients with complete covariates" in cc["note"]
 
 
 # --------------------------------------------------------------------------- stepwise Cox
@@ -593,21 +658,32 @@ def test_stepwise_forward_selects_informative_terms_with_aic_path():
                           "strong": rg["f7|SET_STRONG"],
                           "noise2": rng.normal(size=300),
                           "constant": 1.0}, index=rg.index)
-    final, path = survival.stepwise_cox(endpoint, endpoint[["age"]], cands)
-    assert list(path.columns) == ["step", "action", "term", "aic", "loglik", "n_params", "note"]
+    final, path = survival.stepwise_cox(endpoint, endpoint[["age"]], cands, direction="forward")
+    assert list(path.columns) == ["step", "action", "term", "aic_before", "aic_after", "loglik", "n_params", "note"]
     assert path.loc[path["action"] == "skipped", "term"].tolist() == ["constant"]
     adds = path.loc[path["action"] == "add", "term"].tolist()
     assert adds[0] == "strong"
     assert final["covariate"].tolist()[:2] == ["age", "strong"]
-    assert (np.diff(path.loc[path["action"].isin(["start", "add"]), "aic"]) < 0).all()
+    moves = path.loc[path["action"].isin(["start", "add"])]
+    assert (np.diff(moves["aic_after"]) < 0).all()
+    # each step's AIC before is the previous model's AIC after; a stop row closes the path
+    np.testing.assert_array_equal(moves["aic_before"].iloc[1:], moves["aic_after"].iloc[:-1])
+    stop = path.iloc[-1]
+    assert stop["action"] == "stop" and stop["aic_before"] == stop["aic_after"] == moves["aic_after"].iloc[-1]
+    assert "no single addition lowers the AIC; best rejected: add" in stop["note"]
+    # the final model: covariates, then the selected terms, each row flagged post-selection
+    assert list(final.columns) == survival.STEPWISE_FINAL_COLUMNS
+    assert final["role"].tolist() == ["covariate"] + ["selected"] * len(adds)
+    assert (final["inference"] == survival.POST_SELECTION_NOTE).all() and "not valid inference" in final["inference"][0]
     # AIC = 2k - 2 logL, logL as lifelines reports for the same model
     step1 = path.loc[path["action"] == "add"].iloc[0]
     data = endpoint[["time", "event", "age"]].join(cands[["strong"]])
     cph = CoxPHFitter().fit(data, "time", "event", fit_options=survival.COX_FIT_OPTIONS)
     assert step1["loglik"] == pytest.approx(cph.log_likelihood_, rel=1e-9)
-    assert step1["aic"] == pytest.approx(2 * 2 - 2 * cph.log_likelihood_, rel=1e-9)
+    assert step1["aic_after"] == pytest.approx(2 * 2 - 2 * cph.log_likelihood_, rel=1e-9)
     start = path.loc[path["action"] == "start"].iloc[0]
-    assert start["n_params"] == 1 and "n = 300" in start["note"]
+    assert start["n_params"] == 1 and "n = 300" in start["note"] and np.isnan(start["aic_before"])
+    assert "direction forward" in start["note"] and "lower scope (never removed): covariates ['age']" in start["note"]
 
 
 def test_stepwise_null_start_ties_and_directions():
@@ -622,7 +698,7 @@ def test_stepwise_null_start_ties_and_directions():
     assert start["n_params"] == 0
     ll_null = cph.log_likelihood_ - cph.log_likelihood_ratio_test().test_statistic / 2  # lifelines' null model
     assert start["loglik"] == pytest.approx(ll_null, rel=1e-10)
-    assert start["aic"] == pytest.approx(-2 * ll_null, rel=1e-10)
+    assert start["aic_after"] == pytest.approx(-2 * ll_null, rel=1e-10)
     # backward from all candidates and 'both' reach the same model here
     rng = np.random.default_rng(2)
     cands = pd.DataFrame({"strong": strong, "noise": rng.normal(size=300)}, index=rg.index)
@@ -631,8 +707,38 @@ def test_stepwise_null_start_ties_and_directions():
     both, _ = survival.stepwise_cox(endpoint, endpoint[["age"]], cands, direction="both")
     assert bpath.iloc[0]["action"] == "start" and bpath.iloc[0]["n_params"] == 3
     assert set(fwd["covariate"]) == set(bwd["covariate"]) == set(both["covariate"])
+    pd.testing.assert_frame_equal(both, survival.stepwise_cox(endpoint, endpoint[["age"]], cands)[0])  # default
     with pytest.raises(ValueError, match="direction"):
         survival.stepwise_cox(endpoint, None, cands, direction="sideways")
+
+
+def test_stepwise_both_adds_and_removes_and_never_drops_covariates():
+    """z ~ x1 + x2 enters first and leaves once x1 and x2 are in (the cohort of tests/test_survival_r.py, whose
+    paths match R's step()); forward keeps it; backward starts from every candidate; age is never removed."""
+    from test_survival_r import _step_data
+
+    data = _step_data()
+    cands = data[["z", "x1", "x2", "g", "noise"]].assign(g=pd.Categorical(data["g"], categories=["a", "b", "c"]))
+    ep, age = data[["time", "event"]], data[["age"]]
+    both, path = survival.stepwise_cox(ep, age, cands)
+    moves = path.loc[path["action"].isin(["add", "remove"])]
+    assert list(zip(moves["action"], moves["term"])) == [("add", "z"), ("add", "g"), ("add", "x1"), ("add", "x2"),
+                                                         ("remove", "g"), ("remove", "z")]
+    assert (moves["aic_after"] < moves["aic_before"]).all() and moves["step"].tolist() == list(range(1, 7))
+    assert both["covariate"].tolist() == ["age", "x1", "x2"]
+    assert both["role"].tolist() == ["covariate", "selected", "selected"]
+    # the g step moved two coefficients (3 levels) at once
+    assert moves["n_params"].tolist() == [2, 4, 5, 6, 4, 3]
+    assert "no single addition or removal lowers the AIC" in path["note"].iloc[-1]
+    fwd, _ = survival.stepwise_cox(ep, age, cands, direction="forward")
+    assert fwd["covariate"].tolist() == ["age", "z", "g=b", "g=c", "x1", "x2"]
+    bwd, bpath = survival.stepwise_cox(ep, age, cands, direction="backward")
+    assert bpath["term"][bpath["action"] == "remove"].tolist() == ["noise", "g", "z"]
+    assert set(bwd["covariate"]) == set(both["covariate"])
+    # a covariate that only hurts the AIC stays: the lower scope is never removed
+    useless = age.assign(junk=np.random.default_rng(0).normal(size=len(age)))
+    final, path = survival.stepwise_cox(ep, useless, cands)
+    assert final["covariate"].tolist()[:2] == ["age", "junk"] and "junk" not in set(path["term"])
 
 
 def test_stepwise_skips_levels_without_events():

@@ -1,4 +1,5 @@
-"""Agreement with R's survival package: log-rank (``survdiff``) and Cox with Efron ties (``coxph``).
+"""Agreement with R's survival package: log-rank (``survdiff``), Cox with Efron ties (``coxph``) and stepwise AIC
+(``step`` on a ``coxph`` fit, directions both / forward / backward).
 
 The same data are written to a temporary CSV and fitted by ``Rscript`` in a
 subprocess; the statistics must agree within 1e-5 relative. Tests that need
@@ -6,7 +7,7 @@ R skip with the reason when ``Rscript`` or the ``survival`` package is
 missing (install: ``apt-get install -y r-base-core r-cran-survival``) or
 when the real TCGA-GBM tables are absent. The hand-made tied dataset is also
 checked against reference numbers produced once by R 4.2.2 / survival 3.5.3,
-so it runs without R.
+so it runs without R; so are the stepwise paths.
 """
 
 from __future__ import annotations
@@ -146,3 +147,97 @@ def test_real_subtype_logrank_and_age_cox_match_r(real_data_dir, r_available, tm
     worst = _compare(py, ref)
     print(f"real data (n = {len(data)}): max relative difference to R {worst:.2e}; R {ref}")
     assert worst < REL
+
+
+# --------------------------------------------------------------------------- stepwise AIC: R's step()
+
+STEP_SCRIPT = textwrap.dedent("""
+    suppressMessages(library(survival))
+    args <- commandArgs(trailingOnly = TRUE)
+    d <- read.csv(args[1], stringsAsFactors = FALSE)
+    d$g <- factor(d$g, levels = c("a", "b", "c"))
+    lower <- ~ age
+    upper <- ~ age + z + x1 + x2 + g + noise
+    for (direction in c("both", "forward", "backward")) {
+      start <- if (direction == "backward") coxph(Surv(time, event) ~ age + z + x1 + x2 + g + noise, data = d)
+               else coxph(Surv(time, event) ~ age, data = d)
+      fit <- step(start, scope = list(lower = lower, upper = upper), direction = direction, trace = 0)
+      a <- fit$anova
+      cat(paste(direction, trimws(as.character(a$Step)), sprintf("%.17g", a$AIC), sep = "|"), sep = "\\n")
+    }
+""")
+
+#: R 4.2.2, survival 3.5.3: step(coxph(...), scope = list(lower = ~ age, upper = ~ age + z + x1 + x2 + g + noise))
+#: on :func:`_step_data`: the steps ("" = the start model) and the AIC after each.
+STEP_R = {
+    "both": [("", 710.9279208755288), ("+ z", 667.95322243148189), ("+ g", 665.61616487296305),
+             ("+ x1", 664.38392142093574), ("+ x2", 661.96906324329109), ("- g", 660.43546251755095),
+             ("- z", 658.4939662349741)],
+    "forward": [("", 710.9279208755288), ("+ z", 667.95322243148189), ("+ g", 665.61616487296305),
+                ("+ x1", 664.38392142093574), ("+ x2", 661.96906324329109)],
+    "backward": [("", 663.62092523810054), ("- noise", 661.96906324329109), ("- g", 660.43546251755095),
+                 ("- z", 658.4939662349741)],
+}
+
+
+def _step_data() -> pd.DataFrame:
+    """A cohort where 'both' differs from 'forward': z ~ x1 + x2 enters first and leaves once x1 and x2 are in;
+    g (3 levels, two coefficients) enters and leaves as one term; six tied times."""
+    rng = np.random.default_rng(9)
+    n = 120
+    x1, x2 = rng.normal(size=n), rng.normal(size=n)
+    z = x1 + x2 + rng.normal(scale=0.5, size=n)
+    g = rng.choice(["a", "b", "c"], n)
+    age = rng.normal(60, 10, n)
+    t = rng.exponential(1 / (0.01 * np.exp(0.7 * x1 + 0.7 * x2 + 0.02 * (age - 60) + 0.3 * (g == "c"))))
+    c = rng.uniform(10, 300, n)
+    return pd.DataFrame({"time": np.round(np.minimum(t, c), 1) + 0.1, "event": (t <= c).astype(int), "age": age,
+                         "z": z, "x1": x1, "x2": x2, "g": g, "noise": rng.normal(size=n)},
+                        index=pd.Index([f"P{i:03d}" for i in range(n)], name="patient"))
+
+
+def _python_steps(data: pd.DataFrame, direction: str) -> list[tuple[str, float]]:
+    """radiogenomics' stepwise path in R's notation: ("", start AIC), ("+ term", AIC after), ("- term", ...)."""
+    candidates = data[["z", "x1", "x2", "g", "noise"]].copy()
+    candidates["g"] = pd.Categorical(candidates["g"], categories=["a", "b", "c"])
+    # shuffled rows: joined by patient ID
+    shuffled = candidates.iloc[np.random.default_rng(1).permutation(len(candidates))]
+    final, path = survival.stepwise_cox(data[["time", "event"]], data[["age"]], shuffled, direction=direction)
+    steps = [("", float(path.loc[path["action"] == "start", "aic_after"].iloc[0]))]
+    moves = path.loc[path["action"].isin(["add", "remove"])]
+    steps += [(("+ " if a == "add" else "- ") + t, float(aic)) for a, t, aic in
+              zip(moves["action"], moves["term"], moves["aic_after"])]
+    assert path["action"].iloc[-1] == "stop"
+    return steps
+
+
+def _compare_steps(py: list[tuple[str, float]], ref: list[tuple[str, float]]) -> float:
+    assert [s for s, _ in py] == [s for s, _ in ref]
+    worst = max(abs(a - b) / abs(b) for (_, a), (_, b) in zip(py, ref))
+    assert worst < REL, worst
+    return worst
+
+
+@pytest.mark.parametrize("direction", ["both", "forward", "backward"])
+def test_stepwise_matches_stored_r_step_reference(direction):
+    _compare_steps(_python_steps(_step_data(), direction), STEP_R[direction])
+
+
+def test_stepwise_matches_r_step_live(r_available, tmp_path):
+    data = _step_data()
+    csv, script = tmp_path / "step_data.csv", tmp_path / "step.R"
+    data.reset_index().to_csv(csv, index=False)
+    script.write_text(STEP_SCRIPT)
+    res = subprocess.run(["Rscript", str(script), str(csv)], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, f"Rscript failed: {res.stderr}"
+    live: dict[str, list[tuple[str, float]]] = {}
+    for line in res.stdout.strip().splitlines():
+        direction, step, aic = line.split("|")
+        live.setdefault(direction, []).append((step, float(aic)))
+    assert set(live) == {"both", "forward", "backward"}
+    for direction, ref in live.items():
+        worst = _compare_steps(_python_steps(data, direction), ref)
+        print(f"stepwise {direction}: same steps as R's step(); max relative AIC difference {worst:.1e}")
+        # the stored reference is still what R gives
+        assert [s for s, _ in ref] == [s for s, _ in STEP_R[direction]]
+        np.testing.assert_allclose([a for _, a in ref], [a for _, a in STEP_R[direction]], rtol=1e-9)

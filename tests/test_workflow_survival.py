@@ -21,7 +21,8 @@ from radiogenomics.stats import benjamini_hochberg
 IMAGING = ["f5", "f6", "f7", "f14", "f9", "f10"]  # the vasari preset of tests/data/tiny.yaml
 GROUPINGS = IMAGING + ["subtype"]
 COLLECTIONS = ["programs", "celltypes", "verhaak"]
-MIN_PATIENTS, RG_FDR = 5, 0.05  # survival.radiogenomic_min_patients / radiogenomic_fdr defaults
+# survival.radiogenomic_min_carriers / radiogenomic_min_non_carriers / radiogenomic_fdr defaults
+MIN_CARRIERS, MIN_NON_CARRIERS, RG_FDR = 10, 10, 0.05
 
 
 # --------------------------------------------------------------------------- package helpers of the stage
@@ -116,6 +117,64 @@ def test_predict_trait_classes_binary_and_multiclass(caplog):
         survival.predict_trait_classes(_StubNetwork("vol", "continuous", [], ["g1"]), expr)
 
 
+class _SavedNetwork:
+    """Stand-in for a loaded nets.FittedModel: its target and the configuration its final selection chose."""
+
+    def __init__(self, target, info):
+        self.target, self.info = target, info
+
+
+def test_predicted_provenance_says_which_model_saw_each_patient(caplog):
+    predicted = pd.DataFrame({"patient": ["U1", "U2", "U3", "U1", "U2", "U3"],
+                              "trait": ["f7", "f7", "f7", "f5", "f5", "f5"],
+                              "predicted": ["a", "b", "a", "x", "x", "y"], "score": [0.9, 0.6, 0.7, 0.8, 0.5, 0.9]})
+    trained = {"f7": ["I1", "I2"], "f5": ["I1", "I3"]}
+    cohorts = {"expression": ["I1", "I2", "I3", "U1", "U2", "U3"], "imaged": ["I1", "I2", "I3"],
+               "autoencoder": ["U1", "U2"], "targets": trained}
+    assert survival.encoder_patients(cohorts, "f7") == ["U1", "U2"]  # the shared autoencoder's cohort
+    transferred = {"f7": survival.transferred_encoder(_SavedNetwork("f7", {"selection": {"transfer": True}})),
+                   "f5": survival.transferred_encoder(_SavedNetwork("f5", {"selection": {"transfer": False}}))}
+    assert transferred == {"f7": True, "f5": False}
+    with caplog.at_level("INFO", logger="radiogenomics.survival"):
+        table = survival.predicted_provenance(predicted, trait_patients=trained, transferred=transferred,
+                                              encoder_patients={"f7": survival.encoder_patients(cohorts, "f7")})
+    assert list(table.columns) == survival.PREDICTED_TABLE_COLUMNS
+    # f7 transferred the encoder of the autoencoder pretrained on U1 and U2; f5 trained from scratch
+    assert table["encoder_pretrained_on_patient"].tolist() == [True, True, False, False, False, False]
+    assert "predicted f7: 3 patients, none among the network's 2 training patients" in caplog.text
+    # a predicted patient that trained the trait network stops the job
+    with pytest.raises(files.InputError, match="1 predicted patient.*trained its network.*I2"):
+        survival.predicted_provenance(predicted.replace({"U3": "I2"}), trait_patients=trained,
+                                      transferred=transferred, encoder_patients={"f7": ["U1"]})
+    with pytest.raises(files.InputError, match="patients of its autoencoder are not given"):
+        survival.predicted_provenance(predicted, trait_patients=trained, transferred=transferred,
+                                      encoder_patients=None)
+    with pytest.raises(ValueError, match="does not record whether"):
+        survival.transferred_encoder(_SavedNetwork("f7", {}))
+    # per-target encoder cohorts, when cohorts.json lists them: a list, or one list per outer fold
+    scoped = {**cohorts, "encoder_patients": {"f7": ["U2"], "subtype": {"0": ["U1", "I1"], "1": ["U2", "I1"]}}}
+    assert survival.encoder_patients(scoped, "f7") == ["U2"]
+    assert survival.encoder_patients(scoped, "subtype") == ["I1", "U1", "U2"]
+    assert survival.encoder_patients(scoped, "f5") == ["U1", "U2"]
+
+
+def test_radiogenomic_minimums_from_the_config():
+    from radiogenomics.survival_config import resolve_radiogenomic_minimums
+
+    assert resolve_radiogenomic_minimums({}) == (10, 10, "")
+    filled = {"radiogenomic_min_carriers": 10, "radiogenomic_min_non_carriers": 8}
+    assert resolve_radiogenomic_minimums(filled) == (10, 8, "")
+    # the older key still sets the minimum of carriers, with a deprecation message
+    carriers, non_carriers, message = resolve_radiogenomic_minimums({**filled, "radiogenomic_min_patients": 5})
+    assert (carriers, non_carriers) == (5, 8) and "radiogenomic_min_patients is deprecated" in message
+    same = {**filled, "radiogenomic_min_carriers": 5, "radiogenomic_min_patients": 5}
+    assert resolve_radiogenomic_minimums(same)[:2] == (5, 8)
+    with pytest.raises(ValueError, match="set only radiogenomic_min_carriers"):
+        resolve_radiogenomic_minimums({**filled, "radiogenomic_min_carriers": 12, "radiogenomic_min_patients": 5})
+    with pytest.raises(ValueError, match="at least 1"):
+        resolve_radiogenomic_minimums({"radiogenomic_min_non_carriers": 0})
+
+
 def test_radiogenomic_trait_flags_follow_fdr_and_direction():
     enrichment = pd.DataFrame({
         "target": "f7", "patient": ["P1", "P2", "P3", "P4", "P5", "P6"], "set": "S",
@@ -125,7 +184,7 @@ def test_radiogenomic_trait_flags_follow_fdr_and_direction():
     enrichment = pd.concat([enrichment] + [enrichment.assign(patient=enrichment["patient"] + f"_{k}")
                                            for k in range(2)], ignore_index=True)
     observed = pd.DataFrame({"f7": "x"}, index=pd.Index(sorted(enrichment["patient"].unique())))
-    traits = survival.radiogenomic_traits(enrichment, observed, fdr=0.05, min_patients=3)["f7|S"]
+    traits = survival.radiogenomic_traits(enrichment, observed, fdr=0.05, min_carriers=3, min_non_carriers=3)["f7|S"]
     for suffix in ("", "_0", "_1"):
         got = [traits[f"P{i}{suffix}"] for i in range(1, 7)]
         assert got[:4] == [1.0, 0.0, 0.0, 0.0] and np.isnan(got[4]) and np.isnan(got[5])
@@ -161,7 +220,7 @@ def _tsv(path: Path, **kwargs) -> pd.DataFrame:
 def test_survival_outputs_and_figures_exist(tiny_run):
     s, f = tiny_run / "survival", tiny_run / "figures" / "survival"
     paths = [s / "endpoint.tsv", s / "endpoint_problems.tsv", s / "radiogenomic_traits.tsv",
-             s / "predicted_traits.tsv"]
+             s / "radiogenomic_skipped.tsv", s / "predicted_traits.tsv"]
     paths += [s / "os" / n for n in ("km_logrank.tsv", "cox.tsv", "covariates.tsv", "radiogenomic_tests.tsv",
                                      "stepwise_path.tsv", "stepwise_final.tsv", "predicted_trait_survival.tsv",
                                      "predicted_trait_cox.tsv")]
@@ -245,17 +304,26 @@ def test_radiogenomic_outputs_agree_on_the_tiny_defaults(tiny_run):
     assert tests["trait"].tolist() == list(traits.columns)
     for trait in traits.columns:
         col = traits[trait]
-        assert MIN_PATIENTS <= (col == 1).sum() < col.notna().sum()
+        assert (col == 1).sum() >= MIN_CARRIERS and (col == 0).sum() >= MIN_NON_CARRIERS
+    # every network x set pair below a minimum is listed with its counts and the reason, not tested
+    skipped = _tsv(tiny_run / "survival" / "radiogenomic_skipped.tsv").fillna({"set": ""})
+    expected = survival.RADIOGENOMIC_SKIPPED_COLUMNS.copy()
+    expected.insert(expected.index("set"), "collection")
+    assert list(skipped.columns) == expected and len(skipped) > 0
+    assert ((skipped["n_carriers"] < MIN_CARRIERS) | (skipped["n_non_carriers"] < MIN_NON_CARRIERS)).all()
+    assert (skipped["n_carriers"] + skipped["n_non_carriers"] == skipped["n_assessed"]).all()
+    assert skipped["reason"].str.contains("fewer than the minimum").all()
+    assert set(skipped["trait"]).isdisjoint(traits.columns)
     log = (tiny_run / "logs" / "radiogenomic_traits.log").read_text()
     assert f"radiogenomic traits: {traits.shape[1]} traits" in log
     if traits.shape[1] == 0:  # reported, not a crash
-        assert "no radiogenomic trait is carried by at least" in log
+        assert "no radiogenomic trait has at least" in log
         assert "no radiogenomic trait to test" in (tiny_run / "logs" / "survival_radiogenomic" / "os.log").read_text()
 
 
 # Settings of the survival rerun: more permissive radiogenomic traits than the defaults, so that the tiny
 # cohort (100 GSEA permutations) has some.
-RERUN_SURVIVAL = {"radiogenomic_fdr": 0.25, "radiogenomic_min_patients": 3}
+RERUN_SURVIVAL = {"radiogenomic_fdr": 0.25, "radiogenomic_min_carriers": 3, "radiogenomic_min_non_carriers": 5}
 SURVIVAL_RULES = ["survival_endpoint", "survival_pfs_endpoint", "survival_by_trait", "km_figure", "survival_cox",
                   "radiogenomic_traits", "survival_radiogenomic", "survival_stepwise", "predict_traits",
                   "survival_predicted", "survival_figures"]
@@ -350,7 +418,8 @@ def test_radiogenomic_traits_follow_the_per_patient_enrichment(survival_rerun):
         collection, _, gene_set = rest.partition(":")
         assert network in IMAGING and collection in COLLECTIONS and gene_set
         col = traits[trait]
-        assert RERUN_SURVIVAL["radiogenomic_min_patients"] <= (col == 1).sum() < col.notna().sum()
+        assert (col == 1).sum() >= RERUN_SURVIVAL["radiogenomic_min_carriers"]
+        assert (col == 0).sum() >= RERUN_SURVIVAL["radiogenomic_min_non_carriers"]
         # the assessed patients are those with the network's trait observed
         assert set(col.dropna().index) <= set(targets[network].dropna().index.map(str))
         # carriers: the set is enriched (FDR below the threshold, NES > 0) in the patient's ranking
@@ -372,17 +441,25 @@ def test_radiogenomic_tests_have_bh_beside_raw_p(survival_rerun, endpoint_name):
     assert list(tests.columns) == expected
     assert tests["trait"].tolist() == list(traits.columns) and len(tests) > 0
     assert (tests["trait"] == tests["network"] + "|" + tests["collection"] + ":" + tests["set"]).all()
+    # fewer carriers or non-carriers among the patients with this endpoint: skipped, no test, not in BH
+    few = ((tests["n_carriers"] < RERUN_SURVIVAL["radiogenomic_min_carriers"])
+           | (tests["n_non_carriers"] < RERUN_SURVIVAL["radiogenomic_min_non_carriers"]))
+    assert (tests["status"] == np.where(few, "skipped", "tested")).all()
+    assert tests.loc[few, ["logrank_p", "cox_p", "logrank_fdr", "cox_fdr"]].isna().all().all()
+    assert tests.loc[few, "note"].astype(str).str.startswith("not tested").all()
+    tested = tests.loc[~few]
     for p, q in (("logrank_p", "logrank_fdr"), ("cox_p", "cox_fdr")):
         ok = tests[p].notna()
         assert ok.any()
         assert (tests.loc[ok, q] >= tests.loc[ok, p] - 1e-12).all() and (tests.loc[ok, q] <= 1).all()
-        np.testing.assert_allclose(tests[q], benjamini_hochberg(tests[p]), rtol=1e-12)  # across all traits
+        np.testing.assert_allclose(tested[q], benjamini_hochberg(tested[p]), rtol=1e-12)  # across the tested traits
     endpoint = survival.read_endpoint(r / "survival" / ("endpoint.tsv" if endpoint_name == "os" else
                                                         "pfs_endpoint.tsv"))
     for _, row in tests.iterrows():  # joined by patient ID
         col = traits[row["trait"]].dropna()
         col = col.loc[col.index.intersection(endpoint.index)]
         assert row["n"] == len(col) and row["n_carriers"] == int(col.sum())
+        assert row["n_non_carriers"] == int((col == 0).sum())
         assert row["events"] == int(endpoint.loc[col.index, "event"].sum())
     est = tests.dropna(subset=["hr"])
     assert ((est["ci_low"] <= est["hr"]) & (est["hr"] <= est["ci_high"])).all()
@@ -396,26 +473,36 @@ def test_stepwise_path_and_final_model(survival_rerun, endpoint_name):
     path = _tsv(s / "stepwise_path.tsv").fillna({"term": "", "note": ""})
     final = _tsv(s / "stepwise_final.tsv").fillna({"note": ""})
     assert list(path.columns) == survival.STEPWISE_PATH_COLUMNS
-    assert list(final.columns) == survival.COX_COLUMNS
+    assert list(final.columns) == survival.STEPWISE_FINAL_COLUMNS
     start = path.loc[path["action"] == "start"]
     assert len(start) == 1 and start["step"].iloc[0] == 0
-    assert set(path["action"]) <= {"skipped", "start", "add", "remove"}
+    assert "direction both" in start["note"].iloc[0]  # the default, as R's step()
+    assert set(path["action"]) <= {"skipped", "start", "add", "remove", "stop"} and path["action"].iloc[-1] == "stop"
     steps = path.loc[path["action"].isin(["add", "remove"])]
     assert steps["step"].tolist() == list(range(1, len(steps) + 1))
-    aic = [start["aic"].iloc[0], *steps["aic"]]
+    aic = [start["aic_after"].iloc[0], *steps["aic_after"]]
     assert all(b < a for a, b in zip(aic, aic[1:]))  # each step lowers the AIC
+    np.testing.assert_allclose(steps["aic_before"], aic[:-1], rtol=1e-12)
     # candidates: the imaging traits and the radiogenomic traits with adjusted Cox FDR < 0.1 (the default)
     tests = _tsv(s / "radiogenomic_tests.tsv")
     candidates = set(IMAGING) | set(tests.loc[tests["cox_fdr"] < 0.1, "trait"])
-    assert set(path.loc[path["action"] != "start", "term"]) <= candidates
+    assert set(path.loc[~path["action"].isin(["start", "stop"]), "term"]) <= candidates
+    # every row of the final model says its p-values are post-selection
+    assert (final["inference"] == survival.POST_SELECTION_NOTE).all()
+    assert set(final["role"]) <= {"covariate", "selected"}
     # the final model: the used covariates first, then the selected terms
     used = _tsv(s / "covariates.tsv").query("status == 'used'")["covariate"].tolist()
     names = final["covariate"].tolist()
     is_covariate = [n.split("=")[0] in used for n in names]
     assert is_covariate == sorted(is_covariate, reverse=True)
     assert {n.split("=")[0] for n, c in zip(names, is_covariate) if c} == set(used)
-    for term in steps.loc[steps["action"] == "add", "term"]:
+    selected = [t for t in dict.fromkeys(steps["term"])
+                if (steps.loc[steps["term"] == t, "action"].iloc[-1] == "add")]  # last move of each term: in
+    for term in selected:
         assert any(n == term or n.startswith(f"{term}=") for n in names), term
+    for term in set(steps["term"]) - set(selected):  # removed again
+        assert not any(n == term or n.startswith(f"{term}=") for n in names), term
+    assert (final["role"] == np.where(is_covariate, "covariate", "selected")).all()
 
 
 @pytest.mark.workflow
@@ -423,18 +510,27 @@ def test_predicted_traits_cover_the_unimaged_patients(tiny_run):
     cohorts = json.loads((tiny_run / "cohorts" / "cohorts.json").read_text())
     meta = files.read_json(tiny_run / "cohorts" / "targets.json")
     predicted = _tsv(tiny_run / "survival" / "predicted_traits.tsv", dtype={"patient": str})
-    assert list(predicted.columns) == survival.PREDICTED_COLUMNS
+    assert list(predicted.columns) == survival.PREDICTED_TABLE_COLUMNS
     assert sorted(set(predicted["trait"])) == sorted(IMAGING)
+    unimaged = sorted(set(cohorts["expression"]) - set(cohorts["imaged"]))  # every patient with expression, no imaging
     for trait, sub in predicted.groupby("trait"):
-        assert sorted(sub["patient"]) == sorted(cohorts["autoencoder"])  # every patient with expression, no imaging
+        assert sorted(sub["patient"]) == unimaged
         assert set(sub["predicted"]) <= set(meta[trait]["classes"])
         assert sub["score"].between(0.5 if meta[trait]["type"] == "binary" else 0, 1).all()
+        # which model saw them: never the trait network; the autoencoder behind its encoder, when transferred
+        assert set(sub["patient"]).isdisjoint(cohorts["targets"][trait])
+        transfer = files.read_json(tiny_run / "models" / trait / "selected.json")["params"]["transfer"]
+        seen = set(survival.encoder_patients(cohorts, trait)) if transfer else set()
+        assert sub["encoder_pretrained_on_patient"].tolist() == [p in seen for p in sub["patient"]], trait
     assert set(predicted["patient"]).isdisjoint(cohorts["imaged"])
+    # as the caption (workflow/report/survival_predicted_km.rst) says: the autoencoder was pretrained on these
+    # very patients, and the tiny networks transfer its encoder
+    assert sorted(cohorts["autoencoder"]) == unimaged and predicted["encoder_pretrained_on_patient"].all()
     table = _tsv(tiny_run / "survival" / "os" / "predicted_trait_survival.tsv")
     assert list(table.columns) == survival.KM_LOGRANK_COLUMNS
     assert set(table["label"]) == {"predicted", "observed"}
     endpoint = survival.read_endpoint(tiny_run / "survival" / "endpoint.tsv")
-    n_unimaged = len(endpoint.index.intersection(cohorts["autoencoder"]))
+    n_unimaged = len(endpoint.index.intersection(unimaged))
     pred = table.loc[table["label"] == "predicted"]
     assert (pred.groupby("grouping")["n"].sum() == n_unimaged).all()
     obs = table.loc[table["label"] == "observed"].groupby("grouping")["n"].sum()

@@ -1,8 +1,10 @@
 # Stage 11: survival. Endpoints (overall survival; progression-free survival when a new-tumour-event
 # table is given) from the clinical Biotab tables, with a per-patient problems table; Kaplan-Meier and
 # log-rank per imaging trait and subtype; Cox fits adjusted for the clinical covariates; radiogenomic
-# traits (trait network x gene set enriched in the patient's saliency) with BH across their tests;
-# stepwise AIC Cox; survival by network-predicted imaging traits in the patients without imaging.
+# traits (trait network x gene set enriched in the patient's saliency; too few carriers or non-carriers:
+# listed as skipped, not tested) with BH across the tested ones; stepwise AIC Cox (forward, backward or
+# both, as R's step; post-selection p-values are flagged); survival by network-predicted imaging traits
+# in the patients without imaging (with which model saw each patient).
 # Everything runs only with a clinical table or a plain survival table (HAS_SURVIVAL in common.smk).
 
 
@@ -50,7 +52,7 @@ rule survival_pfs_endpoint:
 rule survival_by_trait:
     input:
         endpoint=rules.survival_endpoint.output.endpoint,
-        targets=rules.build_targets.output.targets,
+        targets=rules.build_targets.output.trait_values,
         meta=rules.build_targets.output.meta,
     output:
         logrank=report(
@@ -81,7 +83,7 @@ rule survival_by_trait:
 rule km_figure:
     input:
         endpoint=rules.survival_endpoint.output.endpoint,
-        targets=rules.build_targets.output.targets,
+        targets=rules.build_targets.output.trait_values,
         meta=rules.build_targets.output.meta,
     output:
         figure=report(
@@ -103,7 +105,7 @@ rule km_figure:
 rule survival_cox:
     input:
         endpoint=survival_endpoint_file,
-        targets=rules.build_targets.output.targets,
+        targets=rules.build_targets.output.trait_values,
         meta=rules.build_targets.output.meta,
     output:
         km=f"{R}/survival/{{endpoint}}/km_logrank.tsv",
@@ -136,6 +138,7 @@ rule radiogenomic_traits:
         meta=rules.build_targets.output.meta,
     output:
         traits=f"{R}/survival/radiogenomic_traits.tsv",
+        skipped=f"{R}/survival/radiogenomic_skipped.tsv",
     log:
         f"{R}/logs/radiogenomic_traits.log",
     conda:
@@ -146,7 +149,8 @@ rule radiogenomic_traits:
         networks=SURVIVAL_RG_NETWORKS,
         collections=COLLECTIONS,
         fdr=SURVIVAL["radiogenomic_fdr"],
-        min_patients=SURVIVAL["radiogenomic_min_patients"],
+        min_carriers=SURVIVAL_MIN_CARRIERS,
+        min_non_carriers=SURVIVAL_MIN_NON_CARRIERS,
     script:
         "../scripts/survival_radiogenomic_traits.py"
 
@@ -174,6 +178,8 @@ rule survival_radiogenomic:
         **job_resources(),
     params:
         survival=SURVIVAL_PARAMS,
+        min_carriers=SURVIVAL_MIN_CARRIERS,
+        min_non_carriers=SURVIVAL_MIN_NON_CARRIERS,
     script:
         "../scripts/survival_radiogenomic.py"
 
@@ -181,12 +187,17 @@ rule survival_radiogenomic:
 rule survival_stepwise:
     input:
         endpoint=survival_endpoint_file,
-        targets=rules.build_targets.output.targets,
+        targets=rules.build_targets.output.trait_values,
         meta=rules.build_targets.output.meta,
         traits=rules.radiogenomic_traits.output.traits,
         tests=rules.survival_radiogenomic.output.tests,
     output:
-        path=f"{R}/survival/{{endpoint}}/stepwise_path.tsv",
+        path=report(
+            f"{R}/survival/{{endpoint}}/stepwise_path.tsv",
+            caption="../report/stepwise_path.rst",
+            category="4 Survival",
+            subcategory="Endpoint {endpoint}",
+        ),
         final=report(
             f"{R}/survival/{{endpoint}}/stepwise_final.tsv",
             caption="../report/stepwise_final.rst",
@@ -228,6 +239,7 @@ rule predict_traits:
         **job_resources(),
     params:
         traits=SURVIVAL_IMAGING_CATEGORICAL,
+        autoencoder=config["autoencoder"]["enabled"],
     script:
         "../scripts/survival_predict_traits.py"
 
@@ -300,7 +312,9 @@ rule survival_figures:
     params:
         label=lambda wildcards: SURVIVAL_ENDPOINT_LABELS[wildcards.endpoint],
         max_panels=SURVIVAL["max_panels"],
-        min_patients=SURVIVAL["radiogenomic_min_patients"],
+        min_carriers=SURVIVAL_MIN_CARRIERS,
+        min_non_carriers=SURVIVAL_MIN_NON_CARRIERS,
         fdr=SURVIVAL["radiogenomic_fdr"],
+        direction=SURVIVAL["stepwise_direction"],
     script:
         "../scripts/survival_figures.py"

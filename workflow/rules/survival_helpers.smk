@@ -2,7 +2,18 @@
 # Kept apart from the rules (snakemake --lint: no functions beside rules). Survival runs only with a
 # clinical table or a plain survival table (HAS_SURVIVAL in common.smk).
 
+from snakemake.logging import logger
+
+from radiogenomics.survival_config import resolve_radiogenomic_minimums  # noqa: E402
+
 SURVIVAL = config["survival"]
+# Least carriers and non-carriers of a tested radiogenomic trait (the older radiogenomic_min_patients is read as the
+# first, with a warning); written back so that the report captions show the values used.
+SURVIVAL_MIN_CARRIERS, SURVIVAL_MIN_NON_CARRIERS, _min_message = resolve_radiogenomic_minimums(SURVIVAL)
+if _min_message:
+    logger.warning(_min_message)
+SURVIVAL["radiogenomic_min_carriers"] = SURVIVAL_MIN_CARRIERS
+SURVIVAL["radiogenomic_min_non_carriers"] = SURVIVAL_MIN_NON_CARRIERS
 SURVIVAL_EXTRA_INPUTS = {
     kind: [str(p) for p in (config["inputs"].get(kind) or [])]
     for kind in ("clinical_follow_up", "clinical_drug", "clinical_radiation", "new_tumor_event")
@@ -84,7 +95,11 @@ def survival_outputs():
     """Final survival outputs for `rule all` (with a clinical table only)."""
     if not HAS_SURVIVAL:
         return []
-    out = [f"{R}/survival/endpoint_problems.tsv", f"{R}/survival/radiogenomic_traits.tsv"]
+    out = [
+        f"{R}/survival/endpoint_problems.tsv",
+        f"{R}/survival/radiogenomic_traits.tsv",
+        f"{R}/survival/radiogenomic_skipped.tsv",
+    ]
     if "pfs" in SURVIVAL_ENDPOINTS:
         out += [f"{R}/survival/pfs_endpoint.tsv", f"{R}/survival/pfs_endpoint_problems.tsv"]
     for ep in SURVIVAL_ENDPOINTS:

@@ -17,8 +17,10 @@ traits = pd.read_csv(inp.traits, sep="\t", dtype={"patient": str}).set_index("pa
 tests = pd.read_csv(inp.tests, sep="\t")
 fdr = pd.to_numeric(tests.get("cox_fdr", pd.Series(dtype=float)), errors="coerce")
 significant = [t for t, f in zip(tests.get("trait", []), fdr) if f < params.alpha and t in traits.columns]
-log.info("radiogenomic traits: %d tested, %d with adjusted Cox FDR < %g", len(tests), len(significant), params.alpha)
+n_tested = int((tests["status"] == "tested").sum())  # the others had too few carriers or non-carriers
+log.info("radiogenomic traits: %d tested (%d skipped), %d with adjusted Cox FDR < %g", n_tested, len(tests) - n_tested,
+         len(significant), params.alpha)
 paper.draw(figures._radiogenomic_grid_figure, out.km_radiogenomic_png, endpoint, traits, tests=tests,
            columns=significant, max_panels=params.max_panels, ylabel="Overall survival probability",
            empty_message=(f"No radiogenomic trait has a covariate-adjusted Cox FDR below {params.alpha:g} "
-                          f"({len(tests)} traits tested; see survival/os/radiogenomic_tests.tsv)."))
+                          f"({n_tested} traits tested; see survival/os/radiogenomic_tests.tsv)."))

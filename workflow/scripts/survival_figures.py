@@ -20,9 +20,11 @@ else:
     log.warning("no categorical trait: the trait forest plot shows the covariate-only model")
     figures.plot_forest(covariate_model, out.forest_traits,
                         title=f"{params.label}: covariates (no categorical trait to test)")
-final = pd.read_csv(inp.final, sep="\t").fillna({"note": ""})
+final = pd.read_csv(inp.final, sep="\t").fillna({"note": ""})[survival.COX_COLUMNS]
 if len(final):
-    figures.plot_forest(final, out.forest_stepwise, title=f"{params.label}: Cox model selected by stepwise AIC")
+    figures.plot_forest(final, out.forest_stepwise,
+                        title=f"{params.label}: Cox model selected by stepwise AIC ({params.direction})\n"
+                              "post-selection p and CI: not valid inference")
 else:
     log.warning("the stepwise model was not fitted (see its path table); its forest plot shows the covariate-only "
                 "model")
@@ -30,8 +32,10 @@ else:
                         title=f"{params.label}: stepwise AIC not fitted; covariate-only Cox model")
 traits = pd.read_csv(inp.traits, sep="\t", dtype={"patient": str}).set_index("patient")
 tests = pd.read_csv(inp.tests, sep="\t")
+tests = tests.loc[tests["status"] == "tested"]  # skipped traits (too few carriers or non-carriers) are not drawn
 figures.plot_radiogenomic_km_grid(
     endpoint, traits, out.radiogenomic_km, tests=tests, max_panels=params.max_panels,
     ylabel=f"{params.label} probability",
-    empty_message=(f"No radiogenomic trait: no gene set is enriched (per-patient FDR < {params.fdr:g}) in at least "
-                   f"{params.min_patients} patients of a trait network (and not in all of them)."))
+    empty_message=(f"No radiogenomic trait tested: none has a gene set enriched (per-patient FDR < {params.fdr:g}) "
+                   f"in at least {params.min_carriers} patients with the endpoint and not enriched in at least "
+                   f"{params.min_non_carriers} (radiogenomic_skipped.tsv and radiogenomic_tests.tsv give the counts)."))

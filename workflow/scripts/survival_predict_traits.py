@@ -1,5 +1,6 @@
-"""Each categorical imaging trait predicted by its final network for the patients with expression but no imaging
-(the autoencoder cohort; none of them trained the trait networks)."""
+"""Each categorical imaging trait predicted by its final network for the patients with expression but no imaging,
+with which model saw each of them: never the trait network (checked), but the autoencoder whose encoder the network
+transferred when it was pretrained on that patient's expression (cohorts.json)."""
 
 import _common
 
@@ -12,13 +13,23 @@ from radiogenomics.nets import FittedModel  # noqa: E402
 
 inp, out, params = snakemake.input, snakemake.output, snakemake.params  # noqa: F821
 expression = pd.read_parquet(inp.expression)
-unimaged = files.read_json(inp.cohorts)["autoencoder"]
-log.info("%d patients with expression and no imaging", len(unimaged))
-parts = []
+cohorts = files.read_json(inp.cohorts)
+imaged = set(cohorts["imaged"])
+unimaged = [p for p in cohorts["expression"] if p not in imaged]
+log.info("%d patients with expression and no imaging (of %d with expression); autoencoder %s", len(unimaged),
+         len(cohorts["expression"]), "enabled" if params.autoencoder else "disabled")
+parts, transferred = [], {}
 for trait in params.traits:
     model = FittedModel.load(inp[f"model_{trait}"])
     if model.target != trait:
         raise ValueError(f"{inp[f'model_{trait}']}: the model is for target {model.target!r}, expected {trait!r}")
+    try:
+        transferred[trait] = survival.transferred_encoder(model) and bool(params.autoencoder)
+    except ValueError as exc:
+        raise ValueError(f"{inp[f'model_{trait}']}: {exc}") from None
     parts.append(survival.predict_trait_classes(model, expression, unimaged))
 table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=survival.PREDICTED_COLUMNS)
+encoders = {t: survival.encoder_patients(cohorts, t) for t, on in transferred.items() if on}
+table = survival.predicted_provenance(table, trait_patients=cohorts["targets"], encoder_patients=encoders,
+                                      transferred=transferred)
 files.write_table(table, out.predicted)

@@ -34,8 +34,17 @@ cox = survival.adjusted_cox_table(endpoint, covariates, grid)
 cox = cox.loc[cox["model"] != "covariates"].reset_index(drop=True)  # that model is not on this cohort
 cox.insert(0, "label", "predicted")
 files.write_table(cox, out.cox)
-n = int(endpoint.index.intersection(predicted["patient"]).size)
+with_endpoint = predicted.loc[predicted["patient"].isin(endpoint.index)]
+n = int(with_endpoint["patient"].nunique())
+seen = with_endpoint.loc[with_endpoint["encoder_pretrained_on_patient"].astype(str).str.lower() == "true"]
+seen_by = ", ".join(dict.fromkeys(seen["trait"]))
+# Which model saw these patients: never the trait networks (checked by predict_traits); the autoencoder may have.
+provenance = (f"the autoencoder was pretrained on {seen['patient'].nunique()} of them (encoder transferred into "
+              f"{seen_by})" if len(seen) else "no model was trained on them")
+log.info("%s: %d predicted patients with the endpoint; trait networks never trained on them; %s", wc.endpoint, n,
+         provenance)
 figures.plot_km_grid(endpoint, grid, list(grid.columns), out.figure,
                      title=f"{params.label} by network-PREDICTED imaging trait (predicted, not observed): "
-                           f"{n} patients with expression and no imaging",
+                           f"{n} patients with expression and no imaging\ntrait networks never trained on them; "
+                           f"{provenance}",
                      ylabel=f"{params.label} probability")

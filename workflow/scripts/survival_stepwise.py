@@ -1,5 +1,6 @@
-"""Stepwise AIC Cox selection from the clinical covariates (always in) up to the imaging traits and the radiogenomic
-traits; writes the selection path and the final model."""
+"""Stepwise AIC Cox selection (forward, backward or both, as R's step) between the clinical covariates (lower scope,
+always in) and the covariates plus the imaging traits and the radiogenomic traits (upper scope); writes the selection
+path and the final model, whose p-values are post-selection (not valid inference; said on every row)."""
 
 import _common
 
@@ -21,9 +22,9 @@ candidates = pd.DataFrame({c: pd.Categorical(labels[c], categories=meta[c]["clas
 rg = pd.read_csv(inp.traits, sep="\t", dtype={"patient": str}).set_index("patient")
 tests = pd.read_csv(inp.tests, sep="\t")
 if params.candidate_fdr >= 1:
-    chosen = [t for t in tests["trait"] if t in rg.columns]
+    chosen = [t for t, status in zip(tests["trait"], tests["status"]) if t in rg.columns and status == "tested"]
 else:
-    chosen = tests.loc[tests["cox_fdr"] < params.candidate_fdr, "trait"].tolist()
+    chosen = tests.loc[tests["cox_fdr"] < params.candidate_fdr, "trait"].tolist()  # skipped traits: no FDR
 log.info("%s: %d of %d radiogenomic traits are candidates (adjusted Cox FDR < %g): %s", wc.endpoint, len(chosen),
          len(tests), params.candidate_fdr, chosen[:20])
 candidates = candidates.join(rg[chosen], how="outer")
@@ -34,9 +35,11 @@ try:
 except InputError as exc:
     # A whole-cohort problem (no patient with every candidate, no events): reported in the path, not a crash.
     log.error("%s: stepwise Cox not fitted: %s", wc.endpoint, exc)
-    path = pd.DataFrame([{"step": 0, "action": "not fitted", "term": "", "aic": float("nan"),
-                          "loglik": float("nan"), "n_params": float("nan"), "note": str(exc)}],
-                        columns=survival.STEPWISE_PATH_COLUMNS)
-    final = pd.DataFrame(columns=survival.COX_COLUMNS)
+    path = pd.DataFrame([{"step": 0, "action": "not fitted", "term": "", "aic_before": float("nan"),
+                          "aic_after": float("nan"), "loglik": float("nan"), "n_params": float("nan"),
+                          "note": str(exc)}], columns=survival.STEPWISE_PATH_COLUMNS)
+    final = pd.DataFrame(columns=survival.STEPWISE_FINAL_COLUMNS)
+log.info("%s: the final model's p-values and intervals are post-selection (not valid inference); the table says so "
+            "on every row", wc.endpoint)
 files.write_table(path, out.path)
 files.write_table(final, out.final)
