@@ -39,7 +39,7 @@ from .training import output_columns
 log = logging.getLogger(__name__)
 
 LEVEL = 0.95
-SUMMARY_COLUMNS = ["target", "model", "metric", "n_folds", "mean_auc", "ci_low", "ci_high", "n_boot",
+SUMMARY_COLUMNS = ["target", "model", "metric", "n_folds", "mean_score", "ci_low", "ci_high", "n_boot",
                    "diff_mean", "diff_ci_low", "diff_ci_high"]
 
 
@@ -223,7 +223,7 @@ def summarise(cv_scores: pd.DataFrame, boot: pd.DataFrame, reference: str = "net
     bootstrap's) or a column named by the target's primary metric.
     ``boot``: :func:`bootstrap_scores` output of every target (with ``target``).
 
-    Columns: ``target``, ``model``, ``metric``, ``n_folds``, ``mean_auc``
+    Columns: ``target``, ``model``, ``metric``, ``n_folds``, ``mean_score``
     (mean over outer folds of the primary metric; AUC for classification
     targets, R² for continuous ones, as ``metric`` says), ``ci_low`` /
     ``ci_high`` (percentile interval over resamples of the fold-averaged
@@ -268,7 +268,7 @@ def summarise(cv_scores: pd.DataFrame, boot: pd.DataFrame, reference: str = "net
             if folds.empty:
                 raise ValueError(f"cv_scores have no outer-fold score of model {model!r} for target {target!r}")
             row = {"target": target, "model": model, "metric": metric, "n_folds": int(folds.notna().sum()),
-                   "mean_auc": float(folds.mean()), "ci_low": lo, "ci_high": hi, "n_boot": int(np.isfinite(vals).sum())}
+                   "mean_score": float(folds.mean()), "ci_low": lo, "ci_high": hi, "n_boot": int(np.isfinite(vals).sum())}
             if has_ref:
                 diff = wide[reference].to_numpy() - vals
                 d_lo, d_hi = _percentile(diff, level)

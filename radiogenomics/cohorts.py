@@ -1,6 +1,13 @@
 """Cohorts and split files.
 
-* autoencoder cohort: patients with expression but no imaging annotation;
+* autoencoder cohort: patients with expression but no imaging annotation (nor a held-out test
+  patient): the shared autoencoder's training set;
+* encoder cohorts (:func:`encoder_cohorts`): the patients each target's transferred encoder is trained
+  on. A target whose cohort lies outside the shared autoencoder's (imaging traits, plain target
+  tables) uses the shared one; any other (the subtype network, whose patients have expression and
+  may have no imaging) gets one autoencoder per outer fold, trained on every training patient
+  outside that fold's test patients. No encoder ever saw a patient that a network built on it is
+  scored on;
 * one cohort per target: patients with expression and a non-missing value;
 * split files: per target, stratified K folds (patient, fold), seeded,
   written before any model is fitted. Patients are sorted by ID before
@@ -17,7 +24,7 @@ import pandas as pd
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from .files import InputError
-from .targets import stratification_labels
+from .targets import stratification_labels, target_vector
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +42,45 @@ def build_cohorts(expression_patients: pd.Index, imaged_patients: pd.Index, targ
         per_target[name] = pts
         log.info("cohort %s: %d patients", name, len(pts))
     return {"expression": list(expr), "autoencoder": ae, "imaged": sorted(imaged & set(expr)), "targets": per_target}
+
+
+#: Target sources whose patients are all excluded from the shared autoencoder's cohort (the imaging tables).
+SHARED_ENCODER_SOURCES = ("vasari", "targets")
+
+
+def encoder_scope(source: str) -> str:
+    """``"shared"`` for a target read from an imaging table (its patients are never in the shared
+    autoencoder's cohort), ``"fold"`` for any other (one autoencoder per outer fold)."""
+    return "shared" if source in SHARED_ENCODER_SOURCES else "fold"
+
+
+def encoder_cohorts(groups: dict[str, Any], table: pd.DataFrame, meta: dict[str, dict], scopes: dict[str, str],
+                    n_folds: int, seed: int) -> dict[str, Any]:
+    """Target -> the patients its networks' encoder is trained on: the shared autoencoder's cohort
+    (a sorted list) or, for ``"fold"`` scope, fold number (a string, as JSON keys are) -> sorted list of the
+    training patients (``groups["expression"]``, held-out patients already removed) outside that fold's
+    test patients. The folds are :func:`make_folds` with the split files' settings. Raises if a shared
+    encoder's cohort meets the target's."""
+    shared = list(groups["autoencoder"])
+    pool = set(groups["expression"])
+    out: dict[str, Any] = {}
+    for name, scope in scopes.items():
+        patients = set(groups["targets"][name])
+        if scope == "shared":
+            overlap = sorted(patients.intersection(shared))
+            if overlap:
+                raise ValueError(f"target {name!r}: {len(overlap)} of its patients are in the shared autoencoder's "
+                                 f"cohort (e.g. {overlap[:5]})")
+            out[name] = shared
+            continue
+        if scope != "fold":
+            raise ValueError(f"target {name!r}: unknown encoder scope {scope!r} (shared or fold)")
+        folds = make_folds(target_vector(table, name, meta[name]["type"]), meta[name]["type"], n_folds, seed)
+        out[name] = {str(k): sorted(pool.difference(folds.loc[folds["fold"] == k, "patient"]))
+                     for k in range(n_folds)}
+        log.info("target %s: one autoencoder per outer fold, trained on %s patients", name,
+                 [len(v) for v in out[name].values()])
+    return out
 
 
 def make_folds(y: pd.Series, target_type: str, n_folds: int, seed: int) -> pd.DataFrame:

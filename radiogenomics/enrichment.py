@@ -19,14 +19,38 @@ positions and a cumulative sum over the hits, so the ES of every
 (ranking x permutation) pair is a few array operations with no sorting of
 scores.
 
-The null is gene-label permutation: random gene sets of the same size. A
-random gene set lands on uniformly random positions of any ranking, so the
-random sets are drawn as sets of positions, shared by all rankings and by
-all sets of the same size (a set of size ``m`` is the first ``m`` draws of one
-without-replacement sequence per permutation). NES divides ES by the mean
-absolute null ES of the same sign; p is the share of same-sign null ES at
-least as extreme, with +1 in numerator and denominator (fgsea); FDR is
-Benjamini-Hochberg across the sets of each ranking.
+Two nulls; every result table names its own in the column ``null``.
+
+``gene_set`` (:func:`prerank_gsea`): gene-label permutation, random gene sets
+of the same size. A random gene set lands on uniformly random positions of any
+ranking, so the random sets are drawn as sets of positions, shared by all
+rankings and by all sets of the same size (a set of size ``m`` is the first
+``m`` draws of one without-replacement sequence per permutation). This null
+treats genes as independent: co-expressed genes of a set move together in any
+ranking, so for a ranking computed from a cohort it is anti-conservative (on
+52 TCGA-GBM patients, the correlation ranking of the 840 ClaNC genes with the
+enhancing share of the tumour core gives p < 0.001 for three of the four
+Verhaak sets, which the phenotype null puts at p > 0.1). It is the only null
+for a ranking with nothing to permute, such as one patient's saliency.
+
+``phenotype`` (:func:`phenotype_gsea`, :func:`correlation_gsea`): the original
+GSEA null for a cohort-level ranking. The trait is permuted across patients
+(within strata when given; a permutation of all patients keeps the class
+counts of a binary or multi-class trait), the ranking is recomputed from the
+permuted trait and the ES of every set is taken in it, so gene-gene
+correlation is in the null. Null statistics are accumulated per chunk of
+permutations (memory does not grow with the number of permutations), and the
+permutations are adaptive: after ``n_perm`` permutations, sets whose p is not
+yet resolved (fewer than ``min_exceedances`` null ES at least as extreme and p
+above ``fdr / n_sets``, the smallest BH threshold) get more, up to
+``max_perm``, so no BH call at ``fdr`` is decided by the permutation floor.
+
+Both nulls: NES divides ES by the mean absolute null ES of the same sign (for
+that set and ranking under the phenotype null); p is the share of same-sign
+null ES at least as extreme, with +1 in numerator and denominator
+(``(b + 1) / (P + 1)``, fgsea); FDR is Benjamini-Hochberg of these p across the
+sets of each ranking (column ``fdr_method`` = ``BH``), not GSEA's NES-based
+estimate. ``n_perm`` is the number of null ES behind each row.
 
 Relation to gseapy ``prerank`` (1.3): the ES, the null (gene-set
 permutation: for a preranked list gseapy shuffles the gene labels, which puts
@@ -48,7 +72,7 @@ masking metric) give gene scores to rank, besides per-patient saliency.
 from __future__ import annotations
 
 import logging
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -69,7 +93,24 @@ NULL_BLOCK_VALUES = 2**15
 #: equal in exact arithmetic, they may differ in the last bits depending on the summation order.
 ES_TIE_TOLERANCE = 1e-12
 
-RESULT_COLUMNS = ["ranking", "set", "size", "es", "nes", "p", "fdr"]
+RESULT_COLUMNS = ["ranking", "set", "size", "es", "nes", "p", "fdr", "n_perm", "null", "fdr_method"]
+
+#: The nulls a result table can name in its ``null`` column.
+NULLS = ("phenotype", "gene_set")
+
+#: Default permutations (the study used 10,000: with 1,000 the smallest p is about 0.001 and BH calls
+#: over a collection depend on the permutation count).
+DEFAULT_N_PERM = 10_000
+
+#: Default cap of the adaptive phenotype permutations.
+DEFAULT_MAX_PERM = 100_000
+
+#: A phenotype-null p is resolved once this many same-sign null ES are at least as extreme.
+DEFAULT_MIN_EXCEEDANCES = 10
+
+#: A null ES within this of the observed ES counts as at least as extreme (a permutation that reproduces
+#: the observed ranking gives the observed ES up to rounding).
+NULL_TIE_TOLERANCE = 1e-12
 
 
 def _misses(pos: np.ndarray, n_genes: int) -> np.ndarray:
@@ -193,37 +234,13 @@ def _as_matrix(scores: np.ndarray | pd.DataFrame | pd.Series,
     return mat, labels, genes
 
 
-def prerank_gsea(scores: np.ndarray | pd.DataFrame | pd.Series, gene_sets: Mapping[str, Sequence[str]], *,
-                 genes: Sequence[str] | None = None, n_perm: int = 1000, min_size: int = 15,
-                 max_size: int = 500, weight: float = 1.0, seed: int = 0,
-                 memory_bytes: int = DEFAULT_MEMORY_BYTES) -> pd.DataFrame:
-    """Preranked GSEA of every gene set in every ranking.
-
-    Parameters
-    ----------
-    scores: rankings x genes, a DataFrame (row labels name the rankings, columns the genes), a
-        Series (one ranking indexed by gene, labelled by the series name, 0 without one) or an
-        array (1-D for one ranking; ``genes`` names its columns; rankings are labelled 0..R-1).
-    gene_sets: set name -> genes; genes outside the ranking are ignored. Sets with fewer than
-        ``min_size`` or more than ``max_size`` genes left (or all the genes) are skipped.
-    n_perm: random gene sets per set size (the gene-permutation null), shared by all rankings.
-    weight: exponent of ``|score|`` in the hit steps (0 = classic Kolmogorov-Smirnov).
-    seed: seed of the permutations; equal seeds give equal results.
-    memory_bytes: budget of the temporary arrays; rankings are processed in chunks that fit.
-
-    Returns
-    -------
-    Columns ``ranking``, ``set``, ``size``, ``es``, ``nes``, ``p``, ``fdr``; rankings in input
-    order, sets in ``gene_sets`` order. ``nes`` is NaN when the null has no ES of the same sign.
-    """
-    if n_perm < 1:
-        raise ValueError("n_perm must be at least 1")
+def _match_sets(genes: Sequence[str], gene_sets: Mapping[str, Sequence[str]], min_size: int,
+                max_size: int) -> tuple[list, list[np.ndarray]]:
+    """Names and gene column indices of the sets with ``min_size``..``max_size`` genes among ``genes``."""
     if min_size < 1 or max_size < min_size:
         raise ValueError(f"invalid size range [{min_size}, {max_size}]")
-    mat, labels, genes = _as_matrix(scores, genes)
-    n_rank, n_genes = mat.shape
+    n_genes = len(genes)
     column = {g: i for i, g in enumerate(genes)}
-
     names, sets, skipped = [], [], []
     for name, members in gene_sets.items():
         idx = np.unique(np.fromiter((column[g] for g in map(str, members) if g in column), dtype=np.int64))
@@ -237,11 +254,77 @@ def prerank_gsea(scores: np.ndarray | pd.DataFrame | pd.Series, gene_sets: Mappi
                  min_size, max_size, n_genes, ", ".join(skipped[:10]) + (" ..." if len(skipped) > 10 else ""))
     if not sets:
         raise ValueError(f"no gene set has between {min_size} and {max_size} genes among the {n_genes} ranked")
+    return names, sets
 
+
+def _rank_arrays(mat: np.ndarray, weight: float) -> tuple[np.ndarray, np.ndarray]:
+    """Hit weights in rank order and the rank of each gene, per ranking (row) of ``mat``."""
     order = np.argsort(-mat, axis=1, kind="stable")  # descending; ties keep the input gene order
     w_sorted = np.abs(np.take_along_axis(mat, order, axis=1)) ** weight
     rank_of = np.empty_like(order)
-    np.put_along_axis(rank_of, order, np.arange(n_genes)[None, :], axis=1)
+    np.put_along_axis(rank_of, order, np.arange(mat.shape[1])[None, :], axis=1)
+    return w_sorted, rank_of
+
+
+def _check_floor(n_perm: int, n_sets: int, fdr: float, what: str) -> None:
+    floor = 1.0 / (n_perm + 1.0)
+    if floor > fdr / n_sets:
+        log.warning("%s: the smallest p with %d permutations (%.2g) is above the smallest BH threshold "
+                    "%s / %d sets = %.2g: FDR calls at %s can be limited by the permutation count", what, n_perm,
+                    floor, fdr, n_sets, fdr / n_sets, fdr)
+
+
+def _table(labels: Sequence, names: Sequence, sizes: np.ndarray, es: np.ndarray, nes: np.ndarray, p: np.ndarray,
+           n_perm: np.ndarray, null: str) -> pd.DataFrame:
+    n_rank, n_sets = es.shape
+    fdr = np.vstack([benjamini_hochberg(row) for row in p])
+    return pd.DataFrame({
+        "ranking": np.repeat(np.asarray(labels, dtype=object), n_sets),
+        "set": np.tile(np.asarray(names, dtype=object), n_rank),
+        "size": np.tile(sizes, n_rank),
+        "es": es.ravel(), "nes": nes.ravel(), "p": p.ravel(), "fdr": fdr.ravel(),
+        "n_perm": np.broadcast_to(n_perm, es.shape).ravel().astype(np.int64),
+        "null": null, "fdr_method": "BH",
+    }, columns=RESULT_COLUMNS)
+
+
+def prerank_gsea(scores: np.ndarray | pd.DataFrame | pd.Series, gene_sets: Mapping[str, Sequence[str]], *,
+                 genes: Sequence[str] | None = None, n_perm: int = DEFAULT_N_PERM, min_size: int = 15,
+                 max_size: int = 500, weight: float = 1.0, seed: int = 0, fdr: float = 0.05,
+                 memory_bytes: int = DEFAULT_MEMORY_BYTES) -> pd.DataFrame:
+    """Preranked GSEA of every gene set in every ranking, gene-label (``gene_set``) null.
+
+    The null treats genes as independent (random gene sets of the same size in the same ranking),
+    so its p-values ignore gene-gene correlation: for a ranking computed from a cohort use
+    :func:`phenotype_gsea`; for one patient's ranking (saliency) it is the only null, and NES is the
+    effect size to read.
+
+    Parameters
+    ----------
+    scores: rankings x genes, a DataFrame (row labels name the rankings, columns the genes), a
+        Series (one ranking indexed by gene, labelled by the series name, 0 without one) or an
+        array (1-D for one ranking; ``genes`` names its columns; rankings are labelled 0..R-1).
+    gene_sets: set name -> genes; genes outside the ranking are ignored. Sets with fewer than
+        ``min_size`` or more than ``max_size`` genes left (or all the genes) are skipped.
+    n_perm: random gene sets per set size (the gene-permutation null), shared by all rankings.
+    weight: exponent of ``|score|`` in the hit steps (0 = classic Kolmogorov-Smirnov).
+    seed: seed of the permutations; equal seeds give equal results.
+    fdr: only for the log: a warning when the smallest p, ``1 / (n_perm + 1)``, is above
+        ``fdr / n_sets`` (BH calls at ``fdr`` could then be limited by the permutation count).
+    memory_bytes: budget of the temporary arrays; rankings are processed in chunks that fit.
+
+    Returns
+    -------
+    Columns ``ranking``, ``set``, ``size``, ``es``, ``nes``, ``p``, ``fdr`` (BH within each ranking),
+    ``n_perm``, ``null`` (``gene_set``) and ``fdr_method`` (``BH``); rankings in input order, sets in
+    ``gene_sets`` order. ``nes`` is NaN when the null has no ES of the same sign.
+    """
+    if n_perm < 1:
+        raise ValueError("n_perm must be at least 1")
+    mat, labels, genes = _as_matrix(scores, genes)
+    n_rank, n_genes = mat.shape
+    names, sets = _match_sets(genes, gene_sets, min_size, max_size)
+    w_sorted, rank_of = _rank_arrays(mat, weight)
 
     sizes = np.array([s.size for s in sets])
     rng = np.random.default_rng(seed)
@@ -262,24 +345,180 @@ def prerank_gsea(scores: np.ndarray | pd.DataFrame | pd.Series, gene_sets: Mappi
         observed = _observed_es(w_sorted, rank_of, idx, chunk)
         es[:, members] = observed
         nes[:, members], p[:, members] = _null_statistics(observed, null)
-    fdr = np.vstack([benjamini_hochberg(row) for row in p])
-    log.info("preranked GSEA: %d rankings x %d sets (%d sizes), %d permutations", n_rank, len(sets),
+    log.info("preranked GSEA (gene-set null): %d rankings x %d sets (%d sizes), %d permutations", n_rank, len(sets),
              len(np.unique(sizes)), n_perm)
+    _check_floor(n_perm, len(sets), fdr, "gene-set null")
+    return _table(labels, names, sizes, es, nes, p, np.int64(n_perm), "gene_set")
 
-    return pd.DataFrame({
-        "ranking": np.repeat(np.asarray(labels, dtype=object), len(sets)),
-        "set": np.tile(np.asarray(names, dtype=object), n_rank),
-        "size": np.tile(sizes, n_rank),
-        "es": es.ravel(), "nes": nes.ravel(), "p": p.ravel(), "fdr": fdr.ravel(),
-    }, columns=RESULT_COLUMNS)
+
+# --------------------------------------------------------------------------- phenotype permutation
+
+
+def permutations(n: int, n_perm: int, rng: np.random.Generator, strata: np.ndarray | None = None) -> np.ndarray:
+    """``n_perm`` random permutations of ``n`` patients (n_perm x n row indices), within ``strata`` if given.
+
+    Row ``k`` maps position ``i`` to the patient whose value it takes (``y[perm[k]]``). Each row costs
+    ``n`` uniform draws from ``rng`` in order, so drawing permutations in chunks gives the same
+    permutations whatever the chunk sizes. With ``strata`` (one label per patient) values move only
+    within a stratum.
+    """
+    keys = rng.random((n_perm, n))
+    if strata is None:
+        return np.argsort(keys, axis=1, kind="stable")
+    codes = pd.factorize(np.asarray(strata), sort=True)[0]
+    if codes.shape != (n,):
+        raise ValueError(f"strata has {codes.size} labels for {n} patients")
+    base = np.argsort(codes, kind="stable")  # positions grouped by stratum, in index order
+    out = np.empty((n_perm, n), dtype=np.int64)
+    for k in range(n_perm):  # grouped by stratum in random order, laid over the same groups
+        out[k, base] = np.lexsort((keys[k], codes))
+    return out
+
+
+class _NullAccumulator:
+    """Streaming null statistics per (ranking, set): same-sign counts and sums, and exceedances."""
+
+    def __init__(self, es: np.ndarray):
+        self.es = es
+        self.positive = es >= 0
+        shape = es.shape
+        self.n_pos, self.n_neg = np.zeros(shape, np.int64), np.zeros(shape, np.int64)
+        self.sum_pos, self.sum_neg = np.zeros(shape), np.zeros(shape)
+        self.exceed = np.zeros(shape, np.int64)  # same-sign null ES at least as extreme as the observed
+        self.n_perm = np.zeros(shape, np.int64)
+
+    def add(self, null: np.ndarray, active: np.ndarray) -> None:
+        """Null ES (permutations x rankings x sets) of a chunk; only ``active`` (rankings x sets) cells count."""
+        pos = null >= 0
+        act = active[None]
+        self.n_pos += (pos & act).sum(axis=0)
+        self.n_neg += (~pos & act).sum(axis=0)
+        self.sum_pos += np.where(pos & act, null, 0.0).sum(axis=0)
+        self.sum_neg -= np.where(~pos & act, null, 0.0).sum(axis=0)
+        e = self.es[None]
+        beyond = np.where(self.positive[None], pos & (null >= e - NULL_TIE_TOLERANCE),
+                          ~pos & (null <= e + NULL_TIE_TOLERANCE))
+        self.exceed += (beyond & act).sum(axis=0)
+        self.n_perm += active * null.shape[0]
+
+    def same_sign(self) -> np.ndarray:
+        return np.where(self.positive, self.n_pos, self.n_neg)
+
+    def p(self) -> np.ndarray:
+        return (self.exceed + 1.0) / (self.same_sign() + 1.0)
+
+    def nes(self) -> np.ndarray:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.where(self.positive, self.sum_pos / self.n_pos, self.sum_neg / self.n_neg)
+        mean = np.where((self.same_sign() > 0) & (mean > 0), mean, np.nan)
+        return self.es / mean
+
+
+def _set_es(scores: np.ndarray, sets: Sequence[np.ndarray], sizes: np.ndarray, weight: float,
+            memory_bytes: int) -> np.ndarray:
+    """ES (rankings x sets) of every set in every row of ``scores`` (rankings x genes)."""
+    w_sorted, rank_of = _rank_arrays(scores, weight)
+    out = np.empty((scores.shape[0], len(sets)))
+    for m in np.unique(sizes):
+        members = np.flatnonzero(sizes == m)
+        chunk = max(1, int(memory_bytes // (8 * 3 * len(members) * int(m))))
+        out[:, members] = _observed_es(w_sorted, rank_of, np.stack([sets[i] for i in members]), chunk)
+    return out
+
+
+def phenotype_gsea(observed: np.ndarray | pd.DataFrame | pd.Series,
+                   permuted: Callable[[np.ndarray], np.ndarray], n_samples: int,
+                   gene_sets: Mapping[str, Sequence[str]], *, genes: Sequence[str] | None = None,
+                   strata: np.ndarray | None = None, n_perm: int = DEFAULT_N_PERM, max_perm: int | None = None,
+                   min_exceedances: int = DEFAULT_MIN_EXCEEDANCES, fdr: float = 0.05, min_size: int = 15,
+                   max_size: int = 500, weight: float = 1.0, seed: int = 0,
+                   memory_bytes: int = DEFAULT_MEMORY_BYTES) -> pd.DataFrame:
+    """Preranked GSEA of cohort-level rankings with the phenotype-permutation null (GSEA's original null).
+
+    Parameters
+    ----------
+    observed: the rankings (rankings x genes) computed from the observed trait, in the forms of
+        :func:`prerank_gsea` (``genes`` names the columns of an array).
+    permuted: ``permuted(perm)`` with ``perm`` (k x ``n_samples``) permutations of the samples
+        returns the rankings recomputed from each permuted trait, shape (k, rankings, genes) in the
+        layout of ``observed``.
+    n_samples: the number of samples (patients) whose trait is permuted.
+    strata: optional label per sample; the trait is permuted within each stratum.
+    n_perm: permutations for every set.
+    max_perm: cap of the adaptive permutations (None: :data:`DEFAULT_MAX_PERM`, at least ``n_perm``;
+        ``n_perm`` turns them off). After ``n_perm``, a (ranking, set) with fewer than
+        ``min_exceedances`` same-sign null ES at least as extreme and p above ``fdr / n_sets`` (not yet
+        below the smallest BH threshold) is not resolved: permutations continue, in chunks, until
+        every set is resolved or has ``max_perm``. Each permutation recomputes the rankings; only
+        the unresolved sets' ES are computed.
+    fdr: the BH level whose calls the adaptive permutations resolve.
+    min_size, max_size, weight, seed, memory_bytes: as :func:`prerank_gsea`. Equal seeds give equal
+        results, whatever ``memory_bytes`` (the chunking of the permutations).
+
+    Returns
+    -------
+    The columns of :func:`prerank_gsea` with ``null`` = ``phenotype``; ``n_perm`` is the number of
+    permutations behind each row (above ``n_perm`` where the adaptive scheme continued). p =
+    (b + 1) / (P + 1) over the P same-sign null ES of that ranking and set, b of them at least as
+    extreme; NES = ES / mean |same-sign null ES| of that ranking and set; FDR = BH of p within
+    each ranking.
+    """
+    if n_perm < 1:
+        raise ValueError("n_perm must be at least 1")
+    max_perm = max(n_perm, DEFAULT_MAX_PERM) if max_perm is None else int(max_perm)
+    if max_perm < n_perm:
+        raise ValueError(f"max_perm ({max_perm}) must be at least n_perm ({n_perm})")
+    if min_exceedances < 1:
+        raise ValueError("min_exceedances must be at least 1")
+    if not 0 < fdr <= 1:
+        raise ValueError(f"fdr must be in (0, 1], got {fdr}")
+    mat, labels, genes = _as_matrix(observed, genes)
+    n_rank, n_genes = mat.shape
+    names, sets = _match_sets(genes, gene_sets, min_size, max_size)
+    sizes = np.array([s.size for s in sets])
+    n_sets = len(sets)
+    es = _set_es(mat, sets, sizes, weight, memory_bytes)
+    acc = _NullAccumulator(es)
+    rng = np.random.default_rng(seed)
+    # permutations per chunk: the permuted rankings, their sort order and ranks (4 arrays of 8 bytes)
+    chunk = int(max(1, min(1000, memory_bytes // (32 * n_rank * n_genes))))
+    active = np.ones((n_rank, n_sets), dtype=bool)
+    done = 0
+    while done < max_perm:
+        k = min(chunk, (n_perm if done < n_perm else max_perm) - done)
+        perm = permutations(n_samples, k, rng, strata)
+        scores = np.asarray(permuted(perm), dtype=np.float64)
+        if scores.shape != (k, n_rank, n_genes):
+            raise ValueError(f"permuted rankings have shape {scores.shape}; expected {(k, n_rank, n_genes)}")
+        cols = np.flatnonzero(active.any(axis=0))
+        null = np.zeros((k, n_rank, n_sets))
+        null[:, :, cols] = _set_es(scores.reshape(k * n_rank, n_genes), [sets[i] for i in cols], sizes[cols],
+                                   weight, memory_bytes).reshape(k, n_rank, cols.size)
+        acc.add(null, active)
+        done += k
+        if done >= n_perm:
+            active &= (acc.exceed < min_exceedances) & (acc.p() > fdr / n_sets)
+            if not active.any():
+                break
+    extended = acc.n_perm > n_perm
+    log.info("preranked GSEA (phenotype null): %d rankings x %d sets, %d samples, %d permutations%s", n_rank,
+             n_sets, n_samples, n_perm, f"; {int(extended.sum())} (ranking, set) pair(s) continued to up to "
+             f"{int(acc.n_perm.max())} (fewer than {min_exceedances} null ES as extreme)" if extended.any() else "")
+    unresolved = active & (acc.n_perm >= max_perm)
+    if unresolved.any():
+        log.warning("phenotype null: %d (ranking, set) pair(s) reached max_perm = %d with p = %.2g still above "
+                    "the smallest BH threshold %.2g and fewer than %d null ES as extreme", int(unresolved.sum()),
+                    max_perm, float(acc.p()[unresolved].min()), fdr / n_sets, min_exceedances)
+    return _table(labels, names, sizes, es, acc.nes(), acc.p(), acc.n_perm, "phenotype")
 
 
 def enrichment_summary(results: pd.DataFrame, fdr: float = 0.05) -> pd.DataFrame:
     """Per gene set over all rankings: how often it is positively enriched.
 
     Columns ``set``, ``n_rankings``, ``n_enriched`` (rankings with ``fdr`` below the threshold and
-    ``nes > 0``), ``share_enriched``, ``mean_nes`` and ``median_fdr``; sorted by ``n_enriched``
-    (descending), then ``mean_nes`` (descending) and the set name.
+    ``nes > 0``), ``share_enriched``, ``mean_nes`` and ``median_fdr``, and ``null`` (the null of the
+    results, when they name one); sorted by ``n_enriched`` (descending), then ``mean_nes``
+    (descending) and the set name.
     """
     missing = [c for c in ("set", "nes", "fdr") if c not in results.columns]
     if missing:
@@ -296,7 +535,13 @@ def enrichment_summary(results: pd.DataFrame, fdr: float = 0.05) -> pd.DataFrame
     out = out.reset_index()[["set", "n_rankings", "n_enriched", "share_enriched", "mean_nes", "median_fdr"]]
     out = out.assign(_neg=-out["mean_nes"]).sort_values(["n_enriched", "_neg", "set"],
                                                          ascending=[False, True, True], na_position="last")
-    return out.drop(columns="_neg").reset_index(drop=True)
+    out = out.drop(columns="_neg").reset_index(drop=True)
+    if "null" in results.columns:
+        nulls = results["null"].dropna().unique()
+        if len(nulls) > 1:
+            raise ValueError(f"results mix nulls {sorted(map(str, nulls))}; summarise one null at a time")
+        out["null"] = nulls[0] if len(nulls) else np.nan
+    return out
 
 
 # --------------------------------------------------------------------------- rankings
@@ -331,35 +576,18 @@ def _column_correlation(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.clip(r, -1.0, 1.0)
 
 
-def correlation_ranking(expression: pd.DataFrame, y: pd.Series, target_type: str, *,
-                        method: str | None = None, classes: Sequence[str] | None = None) -> pd.Series | pd.DataFrame:
-    """Gene-trait correlation as a GSEA ranking (the conventional, network-free interpretation).
-
-    Parameters
-    ----------
-    expression: patients x genes; joined to ``y`` by patient ID (patients in one only, or with a
-        missing ``y``, are dropped).
-    y: the trait by patient: 0/1 (binary), class labels or codes (multiclass), values (continuous).
-    target_type: ``binary``, ``multiclass`` or ``continuous``.
-    method: ``pearson`` or ``spearman`` (ranks of the expression and of ``y``, average ties); by
-        default point-biserial (Pearson with 0/1) for binary and per-class one-vs-rest, Spearman
-        for continuous traits.
-    classes: multiclass class order (labels); codes 0..C-1 in ``y`` index into it. By default the
-        sorted distinct labels of ``y``.
-
-    Returns
-    -------
-    binary / continuous: a Series indexed by gene (named ``gene``), one correlation per gene.
-    multiclass: a DataFrame, one row per class (index ``class``) holding the correlation of each
-    gene with membership of that class. Constant genes get 0. Rows feed :func:`prerank_gsea`.
-    """
+def _correlation_inputs(expression: pd.DataFrame, y: pd.Series, target_type: str, method: str | None,
+                        classes: Sequence[str] | None) -> tuple[np.ndarray, np.ndarray, list, pd.Index, pd.Index, str]:
+    """Joined (and, for Spearman, ranked) expression (n x g), target columns (n x R: one, or one 0/1
+    membership column per class), ranking labels, gene names, patient IDs and the method."""
     if target_type not in DEFAULT_CORRELATION:
         raise ValueError(f"unknown target type {target_type!r}; expected one of {sorted(DEFAULT_CORRELATION)}")
     method = method or DEFAULT_CORRELATION[target_type]
     if method not in ("pearson", "spearman"):
         raise ValueError(f"unknown correlation method {method!r}; use 'pearson' or 'spearman'")
     y = y.dropna()
-    ids = expression.index.intersection(y.index, sort=False)
+    # sorted IDs: the permutations of the phenotype null do not depend on the row order of the inputs
+    ids = expression.index.intersection(y.index, sort=False).sort_values()
     if len(ids) < 3:
         raise ValueError(f"only {len(ids)} patients are in both the expression table and y")
     x = expression.loc[ids].to_numpy(dtype=np.float64)
@@ -383,21 +611,116 @@ def correlation_ranking(expression: pd.DataFrame, y: pd.Series, target_type: str
             unknown = sorted(set(labels) - set(classes))
             if unknown:
                 raise ValueError(f"y has classes not in {classes}: {unknown[:5]}")
-        rows = []
+        columns = []
         for c in classes:
             member = (labels == c).astype(np.float64)
-            target = stats.rankdata(member) if method == "spearman" else member
-            rows.append(_column_correlation(x, target))
-        log.info("correlation ranking (%s, one-vs-rest): %d patients, %d genes, %d classes", method, len(ids),
-                 len(genes), len(classes))
-        return pd.DataFrame(np.vstack(rows), index=pd.Index(classes, name="class"), columns=genes)
+            columns.append(stats.rankdata(member) if method == "spearman" else member)
+        return x, np.column_stack(columns), classes, genes, ids, method
     target = yv.to_numpy(dtype=np.float64)
     if target_type == "binary" and not np.isin(target, (0.0, 1.0)).all():
         raise ValueError("binary y must be 0/1")
     if method == "spearman":
         target = stats.rankdata(target)
+    return x, target[:, None], ["correlation"], genes, ids, method
+
+
+def correlation_ranking(expression: pd.DataFrame, y: pd.Series, target_type: str, *,
+                        method: str | None = None, classes: Sequence[str] | None = None) -> pd.Series | pd.DataFrame:
+    """Gene-trait correlation as a GSEA ranking (the conventional, network-free interpretation).
+
+    Parameters
+    ----------
+    expression: patients x genes; joined to ``y`` by patient ID (patients in one only, or with a
+        missing ``y``, are dropped).
+    y: the trait by patient: 0/1 (binary), class labels or codes (multiclass), values (continuous).
+    target_type: ``binary``, ``multiclass`` or ``continuous``.
+    method: ``pearson`` or ``spearman`` (ranks of the expression and of ``y``, average ties); by
+        default point-biserial (Pearson with 0/1) for binary and per-class one-vs-rest, Spearman
+        for continuous traits.
+    classes: multiclass class order (labels); codes 0..C-1 in ``y`` index into it. By default the
+        sorted distinct labels of ``y``.
+
+    Returns
+    -------
+    binary / continuous: a Series indexed by gene (named ``gene``), one correlation per gene.
+    multiclass: a DataFrame, one row per class (index ``class``) holding the correlation of each
+    gene with membership of that class. Constant genes get 0. Rows feed :func:`prerank_gsea`;
+    :func:`correlation_gsea` tests them against the phenotype null.
+    """
+    x, t, labels, genes, ids, method = _correlation_inputs(expression, y, target_type, method, classes)
+    if target_type == "multiclass":
+        log.info("correlation ranking (%s, one-vs-rest): %d patients, %d genes, %d classes", method, len(ids),
+                 len(genes), len(labels))
+        return pd.DataFrame(np.vstack([_column_correlation(x, t[:, j]) for j in range(t.shape[1])]),
+                            index=pd.Index(labels, name="class"), columns=genes)
     log.info("correlation ranking (%s): %d patients, %d genes", method, len(ids), len(genes))
-    return pd.Series(_column_correlation(x, target), index=genes, name="correlation")
+    return pd.Series(_column_correlation(x, t[:, 0]), index=genes, name="correlation")
+
+
+def _fixed_point(a: np.ndarray, bits: int) -> np.ndarray:
+    """Columns centred, scaled to unit norm (0 for a constant column) and rounded to multiples of
+    ``2**-bits``, returned as the integers (float64) ``round(value * 2**bits)``."""
+    c = a - a.mean(axis=0)
+    norm = np.sqrt((c ** 2).sum(axis=0))
+    return np.round(np.divide(c, norm, out=np.zeros_like(c), where=norm > 0) * 2.0 ** bits)
+
+
+def correlation_gsea(expression: pd.DataFrame, y: pd.Series, target_type: str,
+                     gene_sets: Mapping[str, Sequence[str]], *, null: str = "phenotype", method: str | None = None,
+                     classes: Sequence[str] | None = None, strata: pd.Series | None = None,
+                     n_perm: int = DEFAULT_N_PERM, max_perm: int | None = None,
+                     min_exceedances: int = DEFAULT_MIN_EXCEEDANCES, fdr: float = 0.05, min_size: int = 15,
+                     max_size: int = 500, weight: float = 1.0, seed: int = 0,
+                     memory_bytes: int = DEFAULT_MEMORY_BYTES) -> pd.DataFrame:
+    """GSEA of the gene-trait correlation ranking(s) (:func:`correlation_ranking`) of a cohort.
+
+    ``null="phenotype"`` (default): the trait is permuted across the joined patients (within
+    ``strata``, a label per patient, when given; a permutation keeps the class counts of a binary or
+    multi-class trait), every gene's correlation with the permuted trait is recomputed (one matrix
+    product of the standardised expression and the standardised permuted traits per chunk of
+    permutations; the one-vs-rest rankings of a multi-class trait all come from the same permuted
+    labels) and the ES of every set is taken in it (:func:`phenotype_gsea`).
+    ``null="gene_set"``: :func:`prerank_gsea` of the observed ranking (random gene sets; ignores
+    gene-gene correlation, anti-conservative for a cohort-level ranking).
+
+    The other parameters are those of :func:`correlation_ranking` and :func:`phenotype_gsea`
+    (``max_perm`` and ``min_exceedances`` apply to the phenotype null only). Rankings are labelled
+    ``correlation``, or by class for a multi-class trait.
+    """
+    if null not in NULLS:
+        raise ValueError(f"unknown null {null!r}; expected one of {list(NULLS)}")
+    x, t, labels, genes, ids, method = _correlation_inputs(expression, y, target_type, method, classes)
+    # Correlations as dot products of unit-norm columns in fixed point: integers below 2**52 in total, so
+    # every product and sum is exact in float64 and the rankings (ties included) are the same whatever
+    # the BLAS blocking, thread count or chunk of permutations (rounding is < 2**-bits per value).
+    bits = (52 - int(np.ceil(np.log2(max(len(ids), 2))))) // 2
+    xs, ts = _fixed_point(x, bits), _fixed_point(t, bits)
+    unit = 2.0 ** (-2 * bits)
+    observed = np.clip((ts.T @ xs) * unit, -1.0, 1.0)  # rankings x genes
+    log.info("correlation GSEA (%s, %s null): %d patients, %d genes, %d ranking(s)", method, null, len(ids),
+             len(genes), len(labels))
+    if null == "gene_set":
+        return prerank_gsea(observed, gene_sets, genes=list(genes), n_perm=n_perm, min_size=min_size,
+                            max_size=max_size, weight=weight, seed=seed, fdr=fdr, memory_bytes=memory_bytes)\
+            .assign(ranking=lambda d: np.asarray(labels, dtype=object)[d["ranking"].to_numpy(dtype=int)])
+    codes = None
+    if strata is not None:
+        missing = ids.difference(strata.dropna().index)
+        if len(missing):
+            raise ValueError(f"strata lack {len(missing)} of the {len(ids)} patients (e.g. {list(missing[:3])})")
+        codes = strata.loc[ids].to_numpy()
+    n_rank = ts.shape[1]
+
+    def permuted(perm: np.ndarray) -> np.ndarray:
+        tp = ts[perm]  # (k, n, R): the standardised permuted traits
+        k = perm.shape[0]
+        r = (tp.transpose(0, 2, 1).reshape(k * n_rank, -1) @ xs) * unit
+        return np.clip(r, -1.0, 1.0).reshape(k, n_rank, -1)
+
+    res = phenotype_gsea(observed, permuted, len(ids), gene_sets, genes=list(genes), strata=codes, n_perm=n_perm,
+                         max_perm=max_perm, min_exceedances=min_exceedances, fdr=fdr, min_size=min_size,
+                         max_size=max_size, weight=weight, seed=seed, memory_bytes=memory_bytes)
+    return res.assign(ranking=lambda d: np.asarray(labels, dtype=object)[d["ranking"].to_numpy(dtype=int)])
 
 
 def masking_ranking(single_gene_table: pd.DataFrame, *, metric: str | None = None,
@@ -487,8 +810,9 @@ def gseapy_prerank(scores: pd.DataFrame | pd.Series, gene_sets: Mapping[str, Seq
     """The reference: gseapy ``prerank`` called once per ranking, in this module's result layout.
 
     Needs gseapy (a test/benchmark dependency, ``pip install .[test]``). Returns columns
-    ``ranking``, ``set``, ``size``, ``es``, ``nes``, ``p`` (gseapy's nominal p) and ``fdr``
-    (gseapy's own NES-based ``FDR q-val``, not Benjamini-Hochberg; see :func:`agreement`).
+    ``ranking``, ``set``, ``size``, ``es``, ``nes``, ``p`` (gseapy's nominal p), ``fdr``
+    (gseapy's own NES-based ``FDR q-val``, not Benjamini-Hochberg; see :func:`agreement`), ``n_perm``,
+    ``null`` (``gene_set``) and ``fdr_method`` (``GSEA``).
     """
     try:
         import gseapy
@@ -508,5 +832,6 @@ def gseapy_prerank(scores: pd.DataFrame | pd.Series, gene_sets: Mapping[str, Seq
             "ranking": label, "set": res["Term"].astype(str).to_numpy(), "size": sizes.to_numpy(),
             "es": res["ES"].astype(float).to_numpy(), "nes": res["NES"].astype(float).to_numpy(),
             "p": res["NOM p-val"].astype(float).to_numpy(), "fdr": res["FDR q-val"].astype(float).to_numpy(),
+            "n_perm": n_perm, "null": "gene_set", "fdr_method": "GSEA",
         }))
     return pd.concat(parts, ignore_index=True)[RESULT_COLUMNS]

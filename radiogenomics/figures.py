@@ -715,7 +715,7 @@ CLAIMED_MARGIN = 0.10  # the study's claimed AUC advantage of the networks over 
 
 
 def _performance_figure(summary: pd.DataFrame, boot: pd.DataFrame, *, reference: str = "network") -> Figure:
-    _require(summary, ["target", "model", "mean_auc", "ci_low", "ci_high"], "performance summary")
+    _require(summary, ["target", "model", "mean_score", "ci_low", "ci_high"], "performance summary")
     _require(boot, ["target", "resample", "model", "value"], "bootstrap table")
     if summary.empty:
         raise InputError(None, "performance summary is empty")
@@ -739,7 +739,7 @@ def _performance_figure(summary: pd.DataFrame, boot: pd.DataFrame, *, reference:
     for j, model in enumerate(models):
         sub = summary.loc[summary["model"] == model].set_index("target").reindex(targets)
         pos = x - 0.4 + bar_w * (j + 0.5)
-        ax_bar.bar(pos, sub["mean_auc"], width=bar_w * 0.92, color=palette[model], label=model)
+        ax_bar.bar(pos, sub["mean_score"], width=bar_w * 0.92, color=palette[model], label=model)
         ok = sub["ci_low"].notna() & sub["ci_high"].notna()
         ax_bar.vlines(pos[ok.to_numpy()], sub.loc[ok, "ci_low"], sub.loc[ok, "ci_high"], color="black", linewidth=1.0)
         for y_end in ("ci_low", "ci_high"):
@@ -810,7 +810,7 @@ def plot_performance(summary: pd.DataFrame, boot: pd.DataFrame, path: str | os.P
                      reference: str = "network") -> None:
     """Network vs comparison models: CV scores with bootstrap intervals and paired bootstrap differences.
 
-    Left: the CV mean (``mean_auc``) per trait and model as grouped bars,
+    Left: the CV mean (``mean_score``) per trait and model as grouped bars,
     error bars from ``ci_low`` to ``ci_high`` (``summary`` as
     :func:`radiogenomics.bootstrap.summarise` writes it). Right: boxplots
     of the per-resample differences ``reference`` − model per trait from

@@ -74,9 +74,10 @@ def split_first_linear(network: nn.Module) -> tuple[nn.Linear, Callable[[torch.T
 
     ``network(x) == rest(first_linear(x))`` in eval mode. Supported: a
     :class:`~radiogenomics.nets.TargetNet` (``rest`` = the remainder of
-    ``encoder[0]`` after its Linear, ``encoder[1:]``, dropout and the head;
-    with an empty encoder the head itself is the first linear layer, and the
-    dropout before it is the identity in eval mode), an ``nn.Linear``, and an
+    ``encoder[0]`` after its Linear, then every later module of
+    ``TargetNet.layers()``: hidden blocks, dropout and the head; with an empty
+    encoder the head itself is the first linear layer; dropout before the first
+    Linear, on the input, is the identity in eval mode), an ``nn.Linear``, and an
     ``nn.Sequential`` whose first element is (recursively) one of these.
     Raises ``TypeError`` for anything else.
     """
@@ -85,13 +86,9 @@ def split_first_linear(network: nn.Module) -> tuple[nn.Linear, Callable[[torch.T
     if isinstance(network, TargetNet):
         if len(network.encoder) == 0:
             return network.head, _identity
-        first, rest_encoder = split_first_linear(network.encoder)
-        head, dropout = network.head, network.dropout
-
-        def rest(h: torch.Tensor) -> torch.Tensor:
-            return head(dropout(rest_encoder(h)))
-
-        return first, rest
+        layers = network.layers()
+        start = layers.index(network.encoder[0])  # what comes before is input dropout: the identity in eval mode
+        return split_first_linear(nn.Sequential(*layers[start:]))
     if isinstance(network, nn.Sequential) and len(network) > 0:
         first, rest_first = split_first_linear(network[0])
         if len(network) == 1:
@@ -145,7 +142,7 @@ class FoldedLayer:
 def _leaf_modules(module: nn.Module) -> list[nn.Module]:
     """The modules a forward pass applies, in order, for the networks whose forward is known."""
     if isinstance(module, TargetNet) and type(module).forward is TargetNet.forward:
-        return _leaf_modules(module.encoder) + [module.dropout, module.head]
+        return [leaf for child in module.layers() for leaf in _leaf_modules(child)]
     if isinstance(module, nn.Sequential) and type(module).forward is nn.Sequential.forward:
         return [leaf for child in module for leaf in _leaf_modules(child)]
     return [module]
@@ -706,7 +703,11 @@ def gene_masking(model: FittedModel | Mapping[int, FittedModel], expression: pd.
     Returns
     -------
     One row per set, sorted by ``rank``: ``set``, ``n_genes``, the primary and secondary metric
-    of the target type (e.g. ``auc``, ``ap``), ``null_mean``/``null_sd`` of the primary metric over
+    of the target type (e.g. ``auc``, ``ap``; out of fold: of the pooled predictions of the fold
+    models), in the out-of-fold mode the primary metric of each fold model on its own test patients
+    averaged over the folds with its spread (``<primary>_fold_mean``, ``_fold_sd``, ``_fold_min``,
+    ``_fold_max``, ``n_folds``), ``ranked_by`` (which score ranks the sets: the pooled one),
+    ``null_mean``/``null_sd`` of the primary metric over
     the random sets of the same size, ``p_empirical`` = (1 + #random >= observed) / (n_random + 1),
     ``fdr`` (Benjamini-Hochberg across the collection) and ``rank`` (1 = best primary metric,
     ties broken by set name). ``df.attrs`` holds ``full_score`` (``evaluation.score`` of the
@@ -747,6 +748,19 @@ def gene_masking(model: FittedModel | Mapping[int, FittedModel], expression: pd.
     df = pd.DataFrame({"set": names, "n_genes": sizes, primary: prim, secondary: sec,
                        "null_mean": null_mean, "null_sd": null_sd, "p_empirical": p_emp,
                        "fdr": benjamini_hochberg(p_emp)})
+    if folds is not None:
+        # beside the pooled score: each outer-fold model scored on its own test patients, averaged over
+        # the folds, with the spread across folds (folds whose metric is undefined are left out)
+        per_fold = pd.DataFrame(np.stack([_primary_rows(tt, y[pos], observed[:, pos, :]) for _, _, pos in parts]))
+        df[f"{primary}_fold_mean"] = per_fold.mean(axis=0).to_numpy()
+        df[f"{primary}_fold_sd"] = per_fold.std(axis=0, ddof=1).to_numpy()
+        df[f"{primary}_fold_min"] = per_fold.min(axis=0).to_numpy()
+        df[f"{primary}_fold_max"] = per_fold.max(axis=0).to_numpy()
+        df["n_folds"] = int(len(parts))
+        ranked_by = f"{primary} of the pooled out-of-fold predictions"
+    else:
+        ranked_by = f"{primary} of the single model's predictions"
+    df["ranked_by"] = ranked_by
     df = df.assign(_key=-df[primary]).sort_values(["_key", "set"], na_position="last", kind="stable")
     df = df.drop(columns="_key").reset_index(drop=True)
     df["rank"] = np.arange(1, len(df) + 1)

@@ -11,8 +11,8 @@ from .evaluation import PRIMARY_METRIC
 
 
 def correlation_set_ranks(results: pd.DataFrame) -> pd.DataFrame:
-    """Rank gene sets by the GSEA of a gene-trait correlation ranking (``enrichment.prerank_gsea``
-    of ``enrichment.correlation_ranking``): 1 = the largest |NES| (association in either
+    """Rank gene sets by the GSEA of a gene-trait correlation ranking (``enrichment.correlation_gsea``,
+    phenotype or gene-set null): 1 = the largest |NES| (association in either
     direction); with several rankings (one per class) a set's largest |NES| over them counts.
     Returns ``set``, ``nes`` (the signed NES of that ranking), ``fdr`` and ``correlation_rank``."""
     missing = [c for c in ("set", "nes", "fdr") if c not in results.columns]

@@ -3,8 +3,11 @@
 No leakage: in each outer fold the gene scaler, the target scaler (continuous
 targets), the class weights and early stopping use only the fold's training
 part (early stopping on an inner, stratified validation split of it). The
-fold being scored is only predicted. The final model is refit on all patients
-of the target for the median of the folds' early-stopping epochs.
+fold being scored is only predicted. Every refit (the model of each outer fold,
+and the final model on all patients of the target) trains for exactly the epoch
+count that its own inner cross-validation chose (the best epoch of the mean inner
+curve, :func:`radiogenomics.selection.select_network`); nothing is averaged over
+the outer folds.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ class TrainingConfig:
     patience: int = 10
     weight_decay: float = 0.0
     optimizer: str = "adam"
+    optimizer_settings: str = "torch"  # "keras": Keras 2.2's defaults of each optimiser (:func:`optimizer_options`)
     class_weight: str | None = "balanced"
     val_fraction: float = 0.2
     transfer: bool = True
@@ -89,21 +93,53 @@ def _optimizer(params, cfg: TrainingConfig, fused: bool | None = None) -> torch.
     return _torch_optimizer([p for p in params if p.requires_grad], cfg, fused)
 
 
-#: Optimisers with a fused (one pass over the weights) torch kernel, used by :class:`FastStep`.
-FUSED_OPTIMIZERS = ("adam", "adamw", "sgd")
+#: Optimisers with a fused (one pass over the weights) torch kernel, used by :class:`FastStep`
+#: (Adagrad's fused kernel is CPU-only: on a GPU it steps with torch's default, foreach, implementation).
+FUSED_OPTIMIZERS = ("adam", "adamw", "sgd", "adagrad")
+OPTIMIZER_NAMES = ("adam", "adamw", "sgd", "adadelta", "nadam", "adagrad")
+OPTIMIZER_SETTINGS = ("torch", "keras")
+
+#: The settings besides lr and weight decay. "torch": this workflow's (torch's defaults, SGD with momentum
+#: 0.9, Adadelta rho 0.9 / eps 1e-6). "keras": the defaults of Keras 2.2 (the published code, which built every
+#: optimiser with its defaults; epsilon = K.epsilon() = 1e-7, SGD without momentum, Adadelta rho 0.95, Adagrad
+#: accumulators from 0, Nadam schedule_decay 0.004 = torch's momentum_decay). torch's Adagrad, Adadelta, NAdam
+#: and SGD then do Keras' arithmetic; Adam adds eps after the bias correction (Keras before), so eps matches
+#: Keras' only as the step count grows. Keras 2.2 has no AdamW.
+_OPTIMIZER_OPTIONS: dict[str, dict[str, dict[str, Any]]] = {
+    "torch": {"adam": {}, "adamw": {}, "sgd": {"momentum": 0.9}, "adadelta": {"rho": 0.9, "eps": 1e-6},
+              "nadam": {}, "adagrad": {}},
+    "keras": {"adam": {"eps": 1e-7}, "sgd": {"momentum": 0.0}, "adadelta": {"rho": 0.95, "eps": 1e-7},
+              "nadam": {"eps": 1e-7, "momentum_decay": 0.004},
+              "adagrad": {"eps": 1e-7, "initial_accumulator_value": 0.0}},
+}
+
+
+def optimizer_options(name: str, settings: str = "torch") -> dict[str, Any]:
+    """The keyword arguments (besides lr and weight decay) of optimiser ``name`` under ``settings``."""
+    if settings not in _OPTIMIZER_OPTIONS:
+        raise ValueError(f"unknown optimizer_settings {settings!r}; expected one of {list(OPTIMIZER_SETTINGS)}")
+    name = name.lower()
+    if name not in OPTIMIZER_NAMES:
+        raise ValueError(f"unknown optimizer {name!r}; expected one of {list(OPTIMIZER_NAMES)}")
+    if name not in _OPTIMIZER_OPTIONS[settings]:
+        raise ValueError(f"optimizer {name!r} has no {settings} settings (Keras 2.2 has no AdamW)")
+    return dict(_OPTIMIZER_OPTIONS[settings][name])
 
 
 def _torch_optimizer(params, cfg: TrainingConfig, fused: bool | None = None) -> torch.optim.Optimizer:
     name = cfg.optimizer.lower()
+    kw = {"lr": cfg.lr, "weight_decay": cfg.weight_decay, **optimizer_options(name, cfg.optimizer_settings)}
     if name == "adam":
-        return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay, fused=fused)
+        return torch.optim.Adam(params, fused=fused, **kw)
     if name == "adamw":
-        return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay, fused=fused)
+        return torch.optim.AdamW(params, fused=fused, **kw)
     if name == "sgd":
-        return torch.optim.SGD(params, lr=cfg.lr, momentum=0.9, weight_decay=cfg.weight_decay, fused=fused)
-    if name == "adadelta":
-        return torch.optim.Adadelta(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    raise ValueError(f"unknown optimizer {cfg.optimizer!r}; expected adam, adamw, sgd or adadelta")
+        return torch.optim.SGD(params, fused=fused, **kw)
+    if name == "adagrad":
+        return torch.optim.Adagrad(params, fused=fused, **kw)
+    if name == "nadam":
+        return torch.optim.NAdam(params, **kw)
+    return torch.optim.Adadelta(params, **kw)
 
 
 def _batches(n: int, batch_size: int, gen: torch.Generator) -> list[torch.Tensor]:
@@ -184,19 +220,20 @@ class BlockedOptimizer(_InPlaceGradOptimizer):
 
 
 class FusedAdadelta(_InPlaceGradOptimizer):
-    """``torch.optim.Adadelta`` (``rho`` 0.9, ``eps`` 1e-6, the config's ``lr`` and ``weight_decay``)
-    as one pass over each weight: the C kernel :func:`radiogenomics.kernels.adadelta_`.
+    """``torch.optim.Adadelta`` (``rho`` and ``eps`` of the config's ``optimizer_settings``: 0.9 and 1e-6,
+    or Keras' 0.95 and 1e-7; the config's ``lr`` and ``weight_decay``) as one pass over each weight: the C
+    kernel :func:`radiogenomics.kernels.adadelta_`.
 
     The state (``square_avg``, ``acc_delta``) is one zero-initialised tensor per parameter, as in
     torch's Adadelta; with ``groups`` (a stacked network) ``step(active)`` updates only the models
     still training. CPU float32 parameters only (:func:`fast_optimizer` chooses).
     """
 
-    rho, eps = 0.9, 1e-6
-
     def __init__(self, params, cfg: "TrainingConfig", groups: int | None = None):
         self.params = [p for p in params if p.requires_grad]
         self.lr, self.weight_decay = cfg.lr, cfg.weight_decay
+        options = optimizer_options("adadelta", cfg.optimizer_settings)
+        self.rho, self.eps = options["rho"], options["eps"]
         self._ranges = list(_grouped_ranges(self.params, groups, 1 << 62))
         self.state: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
 
@@ -227,13 +264,15 @@ class _FusedOptimizer(_InPlaceGradOptimizer):
 
 def fast_optimizer(params, cfg: "TrainingConfig", block: int = OPTIMIZER_BLOCK, groups: int | None = None):
     """The optimiser of :class:`FastStep` and of stacked networks: torch's fused kernel (Adam, AdamW,
-    SGD), :class:`FusedAdadelta` (Adadelta on CPU float32 weights, where the C kernel builds), else
-    the torch optimiser stepped in blocks (:class:`BlockedOptimizer`)."""
+    SGD; Adagrad on the CPU), :class:`FusedAdadelta` (Adadelta on CPU float32 weights, where the C kernel
+    builds), else the torch optimiser (NAdam, which has no fused kernel; Adadelta without the C kernel)
+    stepped in cache-sized blocks (:class:`BlockedOptimizer`)."""
     from . import kernels
 
     params = [p for p in params if p.requires_grad]
     name = cfg.optimizer.lower()
-    if name in FUSED_OPTIMIZERS:
+    on_cpu = all(p.device.type == "cpu" for p in params)
+    if name in FUSED_OPTIMIZERS and (name != "adagrad" or on_cpu):
         if groups is None:
             return _FusedOptimizer(_torch_optimizer(params, cfg, fused=True))
         return BlockedOptimizer(params, cfg, groups=groups, fused=True)
@@ -425,7 +464,9 @@ class StackedTargetNet(nn.Module):
 
     Batches of different sizes are zero-padded; BatchNorm statistics, losses and gradients use
     each model's own rows only. A model without a batch in a step (its epoch has ended) is
-    left untouched: no BatchNorm update, no dropout draw, no optimiser step.
+    left untouched: no BatchNorm update, no dropout draw, no optimiser step. Dropout is applied
+    where the networks have it (before the head; with ``dropout_placement: every_layer`` also on the
+    input and after every hidden block), each model's masks drawn in its own network's order.
     """
 
     def __init__(self, nets: Sequence[TargetNet]):
@@ -457,6 +498,29 @@ class StackedTargetNet(nn.Module):
         self.head_bias = nn.Parameter(torch.stack([n.head.bias.detach() for n in nets]).contiguous())
         self.p = float(first.dropout.p)
 
+        def rate(module: nn.Module) -> float:
+            return float(module.p) if isinstance(module, nn.Dropout) else 0.0
+
+        self.input_p = rate(first.input_dropout)
+        self.hidden_p = [rate(first.hidden_dropouts[i]) if i < len(first.hidden_dropouts) else 0.0
+                         for i in range(len(self.blocks))]
+
+    def _dropout(self, h: torch.Tensor, p: float, sizes: Sequence[int], active: Sequence[bool],
+                 rng_states: list[torch.Tensor] | None) -> torch.Tensor:
+        """Dropout at rate ``p`` in training mode: model k's mask drawn from ``rng_states[k]`` (advanced in
+        place), as its own ``nn.Dropout`` would draw it for its batch; padding rows are zeroed."""
+        if not self.training or p == 0:
+            return h
+        keep = h.new_zeros(h.shape)
+        outer = torch.get_rng_state()
+        for k, size in enumerate(sizes):
+            if active[k]:
+                torch.set_rng_state(rng_states[k])
+                keep[k, :size] = torch.empty(size, h.shape[2]).bernoulli_(1 - p).div_(1 - p).to(h.device)
+                rng_states[k] = torch.get_rng_state()
+        torch.set_rng_state(outer)
+        return h * keep
+
     def forward(self, xs: Sequence[torch.Tensor | None], rng_states: list[torch.Tensor] | None = None
                 ) -> list[torch.Tensor | None]:
         """Outputs of model k for ``xs[k]`` (None: model k sits this step out). In training mode
@@ -475,6 +539,7 @@ class StackedTargetNet(nn.Module):
                 mask[k] = 1.0  # placeholder rows keep its (unused) statistics finite
         n = mask.sum(1, keepdim=True)
         act_rows = torch.tensor(active, device=h.device).view(self.k, 1)
+        h = self._dropout(h, self.input_p, sizes, active, rng_states)
         for i, info in enumerate(self.blocks):
             h = _StackedLinear.apply(h, self.weights[i], None if info["bias"] is None else self.biases[info["bias"]])
             if info["bn"] is not None:
@@ -491,17 +556,8 @@ class StackedTargetNet(nn.Module):
                 else:
                     mean, var = rm.unsqueeze(1), rv.unsqueeze(1)
                 h = (h - mean) * torch.rsqrt(var + eps) * self.gammas[j].unsqueeze(1) + self.betas[j].unsqueeze(1)
-            h = info["act"](h)
-        if self.training and self.p > 0:
-            keep = h.new_zeros(h.shape)
-            outer = torch.get_rng_state()
-            for k, size in enumerate(sizes):
-                if active[k]:
-                    torch.set_rng_state(rng_states[k])
-                    keep[k, :size] = torch.empty(size, h.shape[2]).bernoulli_(1 - self.p).div_(1 - self.p).to(h.device)
-                    rng_states[k] = torch.get_rng_state()
-            torch.set_rng_state(outer)
-            h = h * keep
+            h = self._dropout(info["act"](h), self.hidden_p[i], sizes, active, rng_states)
+        h = self._dropout(h, self.p, sizes, active, rng_states)
         out = _StackedLinear.apply(h, self.head_weight, self.head_bias)
         return [out[k, :sizes[k]] if active[k] else None for k in range(self.k)]
 
@@ -659,23 +715,33 @@ def train_autoencoder(expression: pd.DataFrame, arch: Mapping[str, Any], cfg: Tr
     res = _train_loop(model, nn.L1Loss(), x[tr], x[tr], cfg, seed,
                       x_va=x[va] if n_val else None, y_va=x[va] if n_val else None, label="autoencoder")
     log.info("autoencoder: %d training / %d validation patients, best epoch %d", len(tr), n_val, res["best_epoch"])
+    model.encoder.pretrained_scaler = scaler  # a network transferring the encoder scales its input the same way
     return model, scaler, res
 
 
 def save_autoencoder(model: Autoencoder, scaler: Scaler, genes: list[str], arch: Mapping[str, Any],
                      info: Mapping[str, Any], path: str) -> None:
-    from .files import atomic_path
+    """Save the autoencoder atomically as tensors and plain types (:func:`nets.save_torch`: same model, same bytes)."""
+    from .nets import save_torch
 
-    with atomic_path(path) as tmp:
-        torch.save({"state_dict": model.state_dict(), "genes": list(genes), "arch": dict(arch),
-                    "scaler_mean": scaler.mean, "scaler_scale": scaler.scale, "info": dict(info)}, tmp)
+    save_torch({"state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+                "genes": [str(g) for g in genes], "arch": dict(arch), "scaler_mean": scaler.mean,
+                "scaler_scale": scaler.scale, "info": dict(info)}, path)
 
 
 def load_encoder(path: str) -> tuple[Encoder, list[str], dict]:
-    blob = torch.load(path, map_location="cpu", weights_only=False)
+    from .nets import load_torch
+
+    blob = load_torch(path)  # torch.load(weights_only=True)
     arch = blob["arch"]
     model = Autoencoder(len(blob["genes"]), arch["hidden"], arch.get("activation", "tanh"), arch.get("batch_norm", True))
     model.load_state_dict(blob["state_dict"])
+    # the patients the autoencoder was trained on (radiogenomics.selection checks them against each test fold)
+    patients = blob.get("info", {}).get("patients")
+    model.encoder.pretrained_patients = None if patients is None else [str(p) for p in patients]
+    # the input scaling the encoder was trained under: a network transferring it scales its input the same way
+    model.encoder.pretrained_scaler = Scaler(np.asarray(blob["scaler_mean"], dtype=np.float32),
+                                             np.asarray(blob["scaler_scale"], dtype=np.float32))
     return model.encoder, list(blob["genes"]), arch
 
 
@@ -760,14 +826,23 @@ def prepare_network(expression: pd.DataFrame, y: pd.Series, target_type: str, cl
                     loss_patients: pd.Index | None = None) -> PreparedNetwork:
     """Build the network for the patients of ``y`` (sorted by ID): the gene scaler and the target
     scaler (continuous targets) come from them, the class weights of the loss from ``loss_patients``
-    (default: all of them). The encoder is transferred when given and ``cfg.transfer`` is set.
+    (default: all of them). The encoder is transferred when given and ``cfg.transfer`` is set; then the
+    gene scaler is the encoder's own (``encoder.pretrained_scaler``, the autoencoder's, set by
+    :func:`train_autoencoder` and :func:`load_encoder`), so the transferred first layer sees inputs
+    scaled as in pretraining.
 
     Initial weights come from torch's global generator: call :func:`set_seed` first.
     """
     y = y.sort_index()
     patients = y.index
     loss_patients = patients if loss_patients is None else loss_patients
-    scaler = Scaler.fit(expression.loc[patients].to_numpy(dtype=np.float32))
+    transfer = encoder is not None and cfg.transfer
+    if transfer and getattr(encoder, "pretrained_scaler", None) is not None:
+        # the transferred encoder's first layer was trained on inputs scaled by its autoencoder's scaler
+        # (fitted on the autoencoder's patients, never a patient this network is scored on)
+        scaler = encoder.pretrained_scaler
+    else:
+        scaler = Scaler.fit(expression.loc[patients].to_numpy(dtype=np.float32))
     y_np = y.to_numpy()
     target_scaler = None
     if target_type == "continuous":
@@ -777,7 +852,7 @@ def prepare_network(expression: pd.DataFrame, y: pd.Series, target_type: str, cl
     y_fit = pd.Series(y_np, index=patients)
     n_out = n_outputs_for(target_type, classes)
     net = build_target_net(expression.shape[1], arch, n_out)
-    if encoder is not None and cfg.transfer:
+    if transfer:
         net.transfer_encoder(encoder, cfg.freeze_layers)
     loss_fn = _loss_fn(target_type, y_fit.loc[loss_patients].to_numpy(), n_out, cfg.class_weight)
     return PreparedNetwork(network=net, scaler=scaler, target_scaler=target_scaler, y_fit=y_fit, loss_fn=loss_fn,
@@ -831,11 +906,6 @@ def cross_validate(expression: pd.DataFrame, y: pd.Series, folds: pd.DataFrame, 
     predictions = pd.concat(pred_rows).sort_index()
     predictions.index.name = "patient"
     return predictions.reset_index(), pd.DataFrame(score_rows), models
-
-
-def final_epochs(scores: pd.DataFrame) -> int:
-    """Epochs for the refit on all patients: the median early-stopping epoch over the outer folds."""
-    return max(1, int(round(float(np.median(scores["best_epoch"])))))
 
 
 def load_encoders(paths: Mapping[str, str], genes: list[str]) -> dict[str, Encoder]:

@@ -144,6 +144,7 @@ def test_benchmark_quick_run():
     out = proc.stdout
     assert "Summary (baseline vs ours" in out
     for task in ("gene-set masking, per set", "single genes", "saliency, binary network",
-                 "saliency, 4-class network", "saliency rankings"):
+                 "saliency, 4-class network", "saliency rankings", "phenotype-null GSEA, binary",
+                 "phenotype-null GSEA, 4-class"):
         assert task in out
     assert "extrapolated" in out

@@ -98,11 +98,11 @@ def test_summary_columns_and_cv_mean():
         cvs.append(bootstrap.fold_scores(pred, kind, CLASSES[kind], target=target))
     boot, cv = pd.concat(boots), pd.concat(cvs)
     summary = bootstrap.summarise(cv, boot)
-    assert list(summary.columns) == ["target", "model", "metric", "n_folds", "mean_auc", "ci_low", "ci_high", "n_boot",
+    assert list(summary.columns) == ["target", "model", "metric", "n_folds", "mean_score", "ci_low", "ci_high", "n_boot",
                                      "diff_mean", "diff_ci_low", "diff_ci_high"]
     assert dict(zip(summary["target"], summary["metric"])) == {"f5": "auc", "subtype": "auc_macro", "size": "r2"}
     row = summary[(summary["target"] == "f5") & (summary["model"] == "svm")].iloc[0]
-    assert row["mean_auc"] == pytest.approx(cv[(cv["target"] == "f5") & (cv["model"] == "svm")]["value"].mean())
+    assert row["mean_score"] == pytest.approx(cv[(cv["target"] == "f5") & (cv["model"] == "svm")]["value"].mean())
     assert row["n_folds"] == 3 and row["n_boot"] == 100 and row["ci_low"] < row["ci_high"]
     assert (summary.loc[summary["model"] == "network", "diff_mean"] == 0).all()
     # a wide cv table (one column per metric, as training.cross_validate writes) works too
@@ -187,7 +187,7 @@ def test_resamples_stay_within_outer_folds_and_average_the_fold_scores():
     assert np.allclose(boot["value"], 1.0)
     summary = bootstrap.summarise(bootstrap.fold_scores(pred, "binary", CLASSES["binary"], target="t"), boot,
                                   reference="svm")
-    assert summary.loc[0, "mean_auc"] == 1.0 and summary.loc[0, "ci_low"] == 1.0
+    assert summary.loc[0, "mean_score"] == 1.0 and summary.loc[0, "ci_low"] == 1.0
     # models must share the split: a model scored on other folds is refused
     other = pred.assign(model="network", fold=(fold + 1) % 3)
     with pytest.raises(ValueError, match="other outer folds"):

@@ -48,7 +48,8 @@ def test_es_equals_reference(weight):
             for k, size in enumerate(rng.integers(15, 120, 25))}
     sets["zeros"] = [genes[i] for i in np.flatnonzero(scores[5] == 0)[:20]]  # no weight in ranking 5
     res = prerank_gsea(pd.DataFrame(scores, columns=genes), sets, n_perm=50, weight=weight)
-    assert list(res.columns) == ["ranking", "set", "size", "es", "nes", "p", "fdr"]
+    assert list(res.columns) == ["ranking", "set", "size", "es", "nes", "p", "fdr", "n_perm", "null", "fdr_method"]
+    assert (res["null"] == "gene_set").all() and (res["fdr_method"] == "BH").all() and (res["n_perm"] == 50).all()
     assert len(res) == n_rank * len(sets)
     for row in res.itertuples():
         ref = reference_es(scores[row.ranking], genes, set(sets[row.set]), weight)
@@ -278,3 +279,181 @@ def test_agreement_uses_bh_of_nominal_p_on_both_sides():
     # ours: r1 BH of (0.001, 0.02) -> 0.004, 0.04 (both < 0.05); r2: 0.001 -> 0.004 only
     assert a["significant_ours"] == 3 and a["significant_reference"] == 2
     assert a["same_significance"] == pytest.approx(7 / 8)
+
+
+# ---------------------------------------------------------------------------- phenotype-permutation null
+
+
+def _modules(n: int, n_genes: int, module: int, n_modules: int, seed: int, strength: float = 1.5):
+    """Expression with co-expressed modules (genes M{k}_*: a shared factor plus noise), the factors and the sets."""
+    rng = np.random.default_rng(seed)
+    factors = rng.normal(size=(n, n_modules))
+    x = rng.normal(size=(n, n_genes))
+    genes = [f"G{i}" for i in range(n_genes)]
+    sets = {}
+    for k in range(n_modules):
+        cols = np.arange(k * module, (k + 1) * module)
+        x[:, cols] += strength * factors[:, [k]]
+        sets[f"M{k}"] = [genes[i] for i in cols]
+    free = np.arange(n_modules * module, n_genes)
+    for k in range(4):  # independent genes: random sets
+        sets[f"R{k}"] = [genes[i] for i in rng.choice(free, module, replace=False)]
+    ids = pd.Index([f"P{i:03d}" for i in range(n)], name="patient")
+    return pd.DataFrame(x, index=ids, columns=genes), pd.DataFrame(factors, index=ids), sets
+
+
+def test_phenotype_null_finds_a_planted_association_and_not_a_coexpressed_bystander():
+    from radiogenomics.enrichment import correlation_gsea
+
+    x, factors, sets = _modules(n=80, n_genes=400, module=25, n_modules=3, seed=11)
+    rng = np.random.default_rng(12)
+    y = pd.Series(0.8 * factors[0].to_numpy() + rng.normal(size=80), index=x.index)  # module M0 drives y
+    ph = correlation_gsea(x, y, "continuous", sets, n_perm=2000, min_size=10, seed=3).set_index("set")
+    gs = correlation_gsea(x, y, "continuous", sets, null="gene_set", n_perm=2000, min_size=10, seed=3).set_index("set")
+    assert (ph["null"] == "phenotype").all() and (gs["null"] == "gene_set").all()
+    np.testing.assert_allclose(ph["es"], gs["es"])  # the same observed ranking and ES under both nulls
+    assert ph.loc["M0", "es"] > 0 and ph.loc["M0", "p"] < 0.005 and ph.loc["M0", "fdr"] < 0.05
+    # M1 and M2 are co-expressed modules unrelated to y: by chance their genes move together in the
+    # ranking, which the gene-label null reads as enrichment and the phenotype null does not
+    for bystander in ("M1", "M2"):
+        assert ph.loc[bystander, "p"] > 0.05, ph
+    assert min(gs.loc["M1", "p"], gs.loc["M2", "p"]) < 0.01, gs
+    assert (np.sign(ph["nes"]) == np.sign(ph["es"])).all()
+
+
+def test_phenotype_null_is_calibrated_for_null_traits():
+    """Binary traits independent of an expression with co-expressed modules: phenotype-null p about uniform
+    (the gene-label null calls the modules far more often)."""
+    from radiogenomics.enrichment import correlation_gsea
+
+    x, _, sets = _modules(n=60, n_genes=300, module=20, n_modules=4, seed=21)
+    rng = np.random.default_rng(22)
+    ph, gs = [], []
+    for k in range(25):
+        y = pd.Series(rng.permutation(np.r_[np.ones(25), np.zeros(35)]), index=x.index)
+        ph.append(correlation_gsea(x, y, "binary", sets, n_perm=300, max_perm=300, min_size=10, seed=k))
+        gs.append(correlation_gsea(x, y, "binary", sets, null="gene_set", n_perm=300, min_size=10, seed=k))
+    ph, gs = pd.concat(ph), pd.concat(gs)
+    p = ph["p"].to_numpy()
+    assert 0.4 < p.mean() < 0.6, p.mean()
+    assert (p < 0.05).mean() < 0.10, (p < 0.05).mean()
+    modules = gs["set"].str.startswith("M")
+    assert (gs.loc[modules, "p"] < 0.05).mean() > 3 * max((ph.loc[modules, "p"] < 0.05).mean(), 0.05)
+
+
+def test_phenotype_null_is_deterministic_and_chunking_free():
+    from radiogenomics.enrichment import correlation_gsea, correlation_ranking
+
+    x, factors, sets = _modules(n=50, n_genes=200, module=15, n_modules=2, seed=31)
+    y = pd.Series(factors[0].to_numpy() + np.random.default_rng(32).normal(size=50), index=x.index)
+    kw = dict(n_perm=400, min_size=10, seed=5)
+    a = correlation_gsea(x, y, "continuous", sets, **kw)
+    b = correlation_gsea(x.sample(frac=1.0, random_state=0), y, "continuous", sets, **kw)  # joined by ID
+    pd.testing.assert_frame_equal(a, b)
+    small = correlation_gsea(x, y, "continuous", sets, memory_bytes=1, **kw)  # one permutation per chunk
+    pd.testing.assert_frame_equal(small, a)
+    other = correlation_gsea(x, y, "continuous", sets, **{**kw, "seed": 6})
+    np.testing.assert_allclose(other["es"], a["es"])
+    assert not np.allclose(other["p"], a["p"])
+    ref = prerank_gsea(correlation_ranking(x, y, "continuous"), sets, n_perm=20, min_size=10)
+    # the observed ES is that of correlation_ranking (computed in fixed point: to about 2**-20)
+    np.testing.assert_allclose(a["es"], ref["es"], atol=1e-5)
+    assert (a["ranking"] == "correlation").all() and list(a["set"]) == list(sets)
+    assert (a["p"] > 0).all() and (a["p"] <= 1).all() and (a["fdr"] >= a["p"] - 1e-12).all()
+    with pytest.raises(ValueError, match="null"):
+        correlation_gsea(x, y, "continuous", sets, null="genes")
+
+
+def test_phenotype_null_multiclass_uses_one_permutation_for_all_classes():
+    from radiogenomics.enrichment import correlation_gsea, correlation_ranking
+
+    x, factors, sets = _modules(n=90, n_genes=240, module=20, n_modules=3, seed=41)
+    cls = np.array(["A", "B", "C"])[np.argmax(factors.to_numpy() + np.random.default_rng(42).normal(0, 0.5, (90, 3)),
+                                              axis=1)]
+    y = pd.Series(cls, index=x.index)
+    res = correlation_gsea(x, y, "multiclass", sets, classes=["C", "A", "B"], n_perm=500, min_size=10, seed=1)
+    assert list(res["ranking"].unique()) == ["C", "A", "B"]
+    ref = prerank_gsea(correlation_ranking(x, y, "multiclass", classes=["C", "A", "B"]), sets, n_perm=20, min_size=10)
+    np.testing.assert_allclose(res["es"], ref["es"], atol=1e-5)
+    own = res.set_index(["ranking", "set"])
+    for k, c in enumerate("ABC"):  # each class's module is enriched in its one-vs-rest ranking
+        assert own.loc[(c, f"M{k}"), "nes"] > 0 and own.loc[(c, f"M{k}"), "p"] < 0.01
+
+
+def test_permutations_within_strata():
+    from radiogenomics.enrichment import permutations
+
+    strata = np.array(list("aabbbcaacb"))
+    perm = permutations(10, 200, np.random.default_rng(0), strata)
+    assert perm.shape == (200, 10)
+    assert (np.sort(perm, axis=1) == np.arange(10)).all()  # permutations
+    assert (strata[perm] == strata[None, :]).all()  # values stay within their stratum
+    assert len({tuple(r) for r in perm}) > 50
+    free = permutations(10, 200, np.random.default_rng(0))
+    chunks = np.vstack([permutations(10, k, rng) for rng in [np.random.default_rng(0)] for k in (50, 150)])
+    np.testing.assert_array_equal(free, chunks)  # the same permutations whatever the chunks
+
+
+def test_phenotype_null_strata_and_binary_class_counts():
+    from radiogenomics.enrichment import correlation_gsea
+
+    x, factors, sets = _modules(n=60, n_genes=200, module=15, n_modules=2, seed=51)
+    y = pd.Series((factors[0].to_numpy() > 0).astype(int), index=x.index)
+    batch = pd.Series(np.where(np.arange(60) < 30, "b1", "b2"), index=x.index)
+    res = correlation_gsea(x, y, "binary", sets, strata=batch, n_perm=300, min_size=10, seed=2).set_index("set")
+    assert res.loc["M0", "p"] < 0.01 and res.loc["M0", "es"] > 0
+    with pytest.raises(ValueError, match="strata"):
+        correlation_gsea(x, y, "binary", sets, strata=batch.iloc[:40], n_perm=50, min_size=10)
+
+
+def test_adaptive_permutations_resolve_the_smallest_p(caplog):
+    from radiogenomics.enrichment import correlation_gsea
+
+    x, factors, sets = _modules(n=60, n_genes=300, module=20, n_modules=3, seed=61)
+    y = pd.Series(factors[0].to_numpy() + 0.3 * np.random.default_rng(62).normal(size=60), index=x.index)
+    fixed = correlation_gsea(x, y, "continuous", sets, n_perm=100, max_perm=100, min_size=10, seed=4).set_index("set")
+    with caplog.at_level(logging.INFO, logger="radiogenomics.enrichment"):
+        adaptive = correlation_gsea(x, y, "continuous", sets, n_perm=100, max_perm=3000, min_size=10,
+                                    seed=4).set_index("set")
+    threshold = 0.05 / len(sets)  # the smallest BH threshold (7 sets)
+    # no null ES as extreme in 100 permutations: p = 1 / (same-sign null ES + 1), above the threshold
+    assert fixed.loc["M0", "p"] > threshold and fixed.loc["M0", "p"] * 101 < 3
+    assert (fixed["n_perm"] == 100).all()
+    assert adaptive.loc["M0", "n_perm"] > 100 and adaptive.loc["M0", "p"] <= threshold
+    assert adaptive.loc["M0", "fdr"] < 0.05
+    resolved = adaptive["n_perm"] == 100  # sets not continued keep the first 100 permutations' numbers
+    assert resolved.sum() >= 4
+    pd.testing.assert_frame_equal(adaptive.loc[resolved], fixed.loc[resolved])
+    assert "continued" in caplog.text
+
+
+def test_phenotype_null_on_real_tcga_gbm(real_data_dir):
+    """The issue's case: 52 TCGA-GBM patients with radiomic features joined to the ClaNC840 expression; the
+    840 genes ranked by correlation with the enhancing share of the tumour core (VOLUME_ET_over_TC) and
+    tested with the four Verhaak sets of the ClaNC table."""
+    from radiogenomics import parsers
+    from radiogenomics.enrichment import correlation_gsea
+
+    clanc = parsers.read_clanc(real_data_dir / "TCGA_unified_CORE_ClaNC840.txt")
+    radiomic = pd.read_csv(real_data_dir / "TCGA_GBM_radiomicFeatures.csv")
+    trait = pd.Series(radiomic["VOLUME_ET_over_TC"].to_numpy(dtype=float),
+                      index=pd.Index(radiomic["ID"].astype(str).str[:12], name="patient")).dropna()
+    assert not trait.index.has_duplicates
+    assert len(clanc.expression.index.intersection(trait.index)) == 52
+    kw = dict(min_size=5, seed=0, n_perm=10_000)
+    out = {}
+    for method in ("pearson", "spearman"):
+        for null in ("gene_set", "phenotype"):
+            res = correlation_gsea(clanc.expression, trait, "continuous", clanc.gene_sets, method=method, null=null,
+                                   **kw)
+            out[(method, null)] = res.set_index("set")
+            print(method, null, res[["set", "es", "nes", "p", "fdr", "n_perm"]].round(4).to_dict("records"))
+    for method in ("pearson", "spearman"):
+        gene_set, phenotype = out[(method, "gene_set")], out[(method, "phenotype")]
+        np.testing.assert_allclose(gene_set["es"], phenotype["es"])
+        called = gene_set.index[gene_set["p"] < 0.001]
+        assert sorted(called) == ["Classical", "Mesenchymal", "Proneural"], (method, gene_set)
+        # the same sets under the phenotype null: not significant, nominal p in the issue's 0.1-0.65 range or above
+        assert (phenotype.loc[called, "p"] > 0.1).all(), (method, phenotype)
+        assert (phenotype["fdr"] > 0.05).all() and (gene_set.loc[called, "fdr"] < 0.05).all()
+        assert (phenotype["nes"].abs() < gene_set["nes"].abs()).all()  # the gene-label null understates the spread

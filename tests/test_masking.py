@@ -206,7 +206,8 @@ def test_planted_set_ranks_first_with_small_p():
     rng = np.random.default_rng(7)
     model, expression, y, sets = planted_model(rng)
     df = gene_masking(model, expression, y, sets, n_random=99, seed=1)
-    assert list(df.columns) == ["set", "n_genes", "auc", "ap", "null_mean", "null_sd", "p_empirical", "fdr", "rank"]
+    assert list(df.columns) == ["set", "n_genes", "auc", "ap", "null_mean", "null_sd", "p_empirical", "fdr",
+                                "ranked_by", "rank"]
     assert df["set"].iloc[0] == "A" and df["rank"].iloc[0] == 1
     a = df.set_index("set").loc["A"]
     assert a["auc"] > 0.9
@@ -372,6 +373,18 @@ def test_out_of_fold_masking_pools_each_fold_models_held_out_predictions():
             pooled[rows] = naive_masked(m.network, m.scaled(expression.iloc[rows]), [[idx[g] for g in genes]])[0]
         s = evaluation.score("binary", y.loc[expression.index], pooled)
         assert df.loc[name, "auc"] == pytest.approx(s["auc"], abs=1e-9)
+        # beside the pooled AUC: each fold model on its own test patients, averaged, with the spread
+        per_fold = []
+        for k in range(3):
+            rows = np.flatnonzero(folds["fold"].to_numpy() == k)
+            per_fold.append(evaluation.score("binary", y.loc[expression.index[rows]], pooled[rows])["auc"])
+        assert df.loc[name, "auc_fold_mean"] == pytest.approx(np.mean(per_fold), abs=1e-9)
+        assert df.loc[name, "auc_fold_sd"] == pytest.approx(np.std(per_fold, ddof=1), abs=1e-9)
+        assert (df.loc[name, "auc_fold_min"], df.loc[name, "auc_fold_max"]) == pytest.approx(
+            (min(per_fold), max(per_fold)), abs=1e-9)
+    assert (df["n_folds"] == 3).all()
+    assert (df["ranked_by"] == "auc of the pooled out-of-fold predictions").all()
+    assert list(df["rank"]) == list(df["auc"].rank(ascending=False, method="first").astype(int))
     # shuffled split-table rows give the same table
     df2 = gene_masking(fold_models, expression, y, sets, folds=folds.sample(frac=1, random_state=0), n_random=10)
     pd.testing.assert_frame_equal(df.reset_index(), df2)

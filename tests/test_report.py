@@ -97,7 +97,8 @@ def test_report_lists_every_figure_with_a_caption(paper_run: Path, report_html: 
     assert not no_caption, f"report entries without a caption: {no_caption}"
     # captions are rendered with the run's config (Jinja): the tiny run's settings appear in them
     perf = results["results/paper/performance.png"]["caption"]
-    assert f"{TINY_CONFIG['evaluation']['n_bootstrap']} stratified bootstrap" in perf
+    # (the caption's wording of the resampling matches the code: within each outer fold, never pooled)
+    assert f"{TINY_CONFIG['evaluation']['n_bootstrap']} bootstrap resamples drawn within each outer fold" in perf
     masking = next(v["caption"] for k, v in results.items() if k.startswith("results/paper/masking_"))
     assert f"{TINY_CONFIG['masking']['n_random']} random gene sets" in masking
     # grouped by stage; key tables and the versions page are in

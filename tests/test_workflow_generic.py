@@ -98,11 +98,11 @@ def test_target_types_flow_through(generic_run):
     # continuous targets: the network stores the training-patients' target scaler with each model
     import torch
 
-    blob = torch.load(r / "models" / driven / "final.pt", map_location="cpu", weights_only=False)
+    blob = torch.load(r / "models" / driven / "final.pt", map_location="cpu", weights_only=True)
     y = pd.read_parquet(r / "cohorts" / "targets.parquet")[driven].dropna()
     assert blob["target_type"] == "continuous"
     assert blob["target_scaler"][0] == pytest.approx(float(y.mean()), rel=1e-9)
-    fold = torch.load(r / "models" / driven / "network" / "fold0.pt", map_location="cpu", weights_only=False)
+    fold = torch.load(r / "models" / driven / "network" / "fold0.pt", map_location="cpu", weights_only=True)
     split = pd.read_csv(r / "splits" / f"{driven}.tsv", sep="\t", dtype={"patient": str})
     train = split.loc[split["fold"] != 0, "patient"]
     assert fold["target_scaler"][0] == pytest.approx(float(y.loc[train].mean()), rel=1e-9)
@@ -135,7 +135,7 @@ def test_held_out_cohort_is_scored_once_beside_the_cv_scores(generic_run):
     assert n_test["histology"] == len(cohorts["test"]["histology"]) > 50
     # every final model was refit: the network's final.pt and one refit per comparison model
     assert (r / "models" / driven / "final.pt").is_file()
-    assert (r / "models" / driven / "logreg_l2" / "final.pkl").is_file()
+    assert (r / "models" / driven / "logreg_l2" / "final.skops.zip").is_file()
     scores = test.set_index(["target", "model"])
     print("\nheld-out scores:\n" + test[["target", "type", "model", "n_test", "metric", "value", "ci_low",
                                          "ci_high", "cv_mean"]].to_string())

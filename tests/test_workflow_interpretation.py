@@ -92,6 +92,14 @@ def test_correlation_and_masking_gsea_tables(tiny_run):
             assert masked["ranking"].unique().tolist() == ["ap_macro" if t == "subtype" else "ap"]
             assert set(masked["set"]) == set(corr.drop_duplicates("set")["set"])
             assert masked["fdr"].between(0, 1).all()
+            # every enrichment table names its null: phenotype permutation for the cohort-level correlation
+            # ranking (the default), random gene sets for the masking ranking and per-patient saliency
+            assert (corr["null"] == "phenotype").all() and (masked["null"] == "gene_set").all()
+            assert (corr["n_perm"] >= 100).all() and (masked["n_perm"] == 100).all()  # tiny.yaml: n_perm 100
+            patients = _read(tiny_run / "enrichment" / t / f"{c}.tsv")
+            summary = _read(tiny_run / "enrichment" / t / f"{c}_summary.tsv")
+            assert (patients["null"] == "gene_set").all() and (summary["null"] == "gene_set").all()
+            assert (pd.concat([corr, masked, patients])["fdr_method"] == "BH").all()
     # the verhaak sets track the subtypes: each subtype's own set is the most positively enriched
     # set of that class's correlation ranking (the simulated subtype signatures)
     corr = _read(tiny_run / "enrichment" / "subtype" / "verhaak_correlation.tsv")
@@ -167,7 +175,7 @@ def test_driver_recovery_by_method(tiny_run):
     assert (tiny_run / "figures" / "driver_recovery_methods.png").read_bytes()[:8] == PNG
 
 
-def _no_overlap_config(tmp_path: Path) -> Path:
+def _no_overlap_config(tmp_path: Path, collections: tuple[str, ...] = ("mixed", "none")) -> Path:
     rng = np.random.default_rng(0)
     genes = [f"G{i}" for i in range(30)]
     patients = [f"P{i:02d}" for i in range(20)]
@@ -180,7 +188,7 @@ def _no_overlap_config(tmp_path: Path) -> Path:
     cfg = {"seed": 1, "results": "results", "simulate": {"enabled": False},
            "inputs": {"expression": "expression.tsv", "expression_format": "matrix",
                       "expression_orientation": "samples_x_genes", "targets": "targets.tsv",
-                      "gene_sets": {"mixed": "mixed.gmt", "none": "none.gmt"}},
+                      "gene_sets": {name: f"{name}.gmt" for name in collections}},
            "targets": {"presets": [], "continuous_columns": ["y"]}}
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(cfg))
@@ -189,7 +197,7 @@ def _no_overlap_config(tmp_path: Path) -> Path:
 
 @pytest.mark.workflow
 def test_gene_sets_without_overlap_are_counted_and_an_empty_collection_stops(tmp_path):
-    cfg = _no_overlap_config(tmp_path)
+    cfg = _no_overlap_config(tmp_path, ("mixed",))
     res = snakemake("--directory", str(tmp_path), "--configfile", str(cfg), "--cores", "1",
                     "results/ingest/gene_sets/mixed.gmt", timeout=300)
     assert res.returncode == 0, res.stderr[-3000:]
@@ -199,9 +207,12 @@ def test_gene_sets_without_overlap_are_counted_and_an_empty_collection_stops(tmp
     log = (tmp_path / "results" / "logs" / "ingest_gene_sets" / "mixed.log").read_text()
     assert "dropped 1 of 2" in log and "1 of 2 sets kept" in log
 
+    # a collection with no gene in the expression stops the run before any job (radiogenomics/preflight.py)
+    cfg = _no_overlap_config(tmp_path)
     res = snakemake("--directory", str(tmp_path), "--configfile", str(cfg), "--cores", "1",
                     "results/ingest/gene_sets/none.gmt", timeout=300)
     assert res.returncode != 0
-    log = (tmp_path / "results" / "logs" / "ingest_gene_sets" / "none.log").read_text()
-    assert "none.gmt" in log and "no gene set has at least 1 gene(s) among the 30 expression genes" in log
+    out = res.stdout + res.stderr
+    assert "file none.gmt: no gene set has at least 1 gene(s) among the 30 expression genes of expression.tsv" in out
     assert not (tmp_path / "results" / "ingest" / "gene_sets" / "none.gmt").exists()
+    assert not (tmp_path / "results" / "logs" / "ingest_gene_sets" / "none.log").exists()

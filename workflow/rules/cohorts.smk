@@ -9,6 +9,7 @@ rule build_targets:
     output:
         **TEST_TARGET_OUTPUTS,
         targets=f"{R}/cohorts/targets.parquet",
+        trait_values=f"{R}/cohorts/traits_all_patients.parquet",
         meta=f"{R}/cohorts/targets.json",
         drops=report(
             f"{R}/cohorts/target_drops.tsv",
@@ -35,6 +36,7 @@ rule build_targets:
         test_paths={"expression": test_input("expression"), "targets": test_input("targets")},
         id_rule=ID_RULE,
         permute_labels=config["evaluation"]["permute_labels"],
+        encoder_scopes=ENCODER_SCOPES,
         seed=config["seed"],
     script:
         "../scripts/build_targets.py"

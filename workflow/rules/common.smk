@@ -2,15 +2,16 @@
 import sys
 from pathlib import Path
 
-from snakemake.utils import validate
-
 REPO = Path(workflow.basedir)
 sys.path.insert(0, str(REPO))
 
+from radiogenomics import config_check  # noqa: E402
 from radiogenomics import selection as model_selection  # noqa: E402
 from radiogenomics.targets import resolve_specs  # noqa: E402
 
-validate(config, schema=str(REPO / "workflow" / "schemas" / "config.schema.yaml"))
+# The schema's defaults are filled in as snakemake.utils.validate does; a bad config stops with one short
+# message (unknown key with its path and the closest valid key, wrong type, ...), not a dump of the schema.
+config_check.validate_config(config, REPO / "workflow" / "schemas" / "config.schema.yaml", sources=workflow.configfiles)
 
 R = config["results"]
 SIMULATED = config["simulate"]["enabled"]
@@ -37,6 +38,13 @@ DOWNLOADS = public_data.plan(
     kinds=public_data.input_kinds(REPO / "workflow" / "schemas" / "config.schema.yaml"),
 )
 # --- end downloads ---
+# Every input file the config names must exist (key and path named), even when results of an earlier run
+# exist; inputs an enabled download source provides are fetched by the download rule instead.
+_DOWNLOADED_KEYS = []
+if not SIMULATED:
+    _DOWNLOADED_KEYS = [f"inputs.{k}" for k in config_check.INPUT_FILE_KEYS if DOWNLOADS.input_path(k)]
+    _DOWNLOADED_KEYS += [f"inputs.gene_sets.{name}" for name in DOWNLOADS.gene_set_paths()]
+config_check.check_input_paths(config, simulated=SIMULATED, downloaded=_DOWNLOADED_KEYS)
 
 
 def input_path(kind):
@@ -83,6 +91,8 @@ if SIM_TEST and not SIM_PLAIN_TARGETS:
         "simulated test cohort is scored on the plain target table"
     )
 ID_RULE = config["inputs"]["id_rule"]  # patient-ID rule of the plain tables (radiogenomics/ids.py)
+# Layout of the target table: plain strings, or an imaging-feature table (parsers.read_targets_input).
+TARGETS_FORMAT = {"fmt": config["inputs"]["targets_format"], "features": config["inputs"]["features"]}
 _parsers.make_id_rule(ID_RULE)  # an unknown rule or a bad regex stops here, before any job runs
 TARGET_SOURCE_INPUT = {"vasari": "vasari", "subtype": "clanc", "targets": "targets"}
 
@@ -116,6 +126,8 @@ def _table_target_columns():
         )
     if SIMULATED:
         return radiomic_feature_names(_SIM.get("n_radiomic", 0)) + ([HISTOLOGY_TARGET] if _SIM.get("histology") else [])
+    if TARGETS_FORMAT["fmt"] == "features":  # the kept features (ignored, mostly-missing and constant columns dropped)
+        return list(_parsers.read_targets_input(input_path("targets"), id_rule=ID_RULE, **TARGETS_FORMAT).columns)
     return _parsers.read_table_columns(input_path("targets"))
 
 
@@ -146,6 +158,11 @@ SELECTION_SETTINGS = {
 }
 NETWORK_CONFIGS = model_selection.check_settings(SELECTION_SETTINGS)["network_configs"]
 ENCODER_ARCHS = model_selection.required_encoders(NETWORK_CONFIGS) if config["autoencoder"]["enabled"] else {}
+# Which autoencoder each target's networks transfer (radiogenomics.cohorts.encoder_scope): the shared one
+# (imaging targets: their patients are never in its cohort) or one per outer fold (e.g. the subtype target).
+from radiogenomics.cohorts import encoder_scope  # noqa: E402
+
+ENCODER_SCOPES = {s.name: encoder_scope(s.source) for s in TARGET_SPECS} if ENCODER_ARCHS else {}
 MODELS = list(EVALUATION["models"])
 BASELINE_MODELS = [m for m in MODELS if m != "network"]
 FOLDS = list(range(config["cv"]["folds"]))
@@ -170,6 +187,48 @@ def collections():
 
 
 COLLECTIONS = collections()
+
+
+# --- pre-flight input check (radiogenomics/preflight.py) ---
+# Every user-supplied table is read and checked now, with the functions the ingest / targets jobs use, so a
+# bad input stops the run before any job starts (and before Snakemake removes earlier outputs to rerun).
+# Simulated inputs are written by the workflow; inputs still to be downloaded are checked by their jobs.
+from radiogenomics import preflight  # noqa: E402
+
+if not SIMULATED:
+    _TEST_FORMAT = config["inputs"]["test"].get("expression_format") or config["inputs"]["expression_format"]
+    PREFLIGHT_PLAN = {
+        "expression": {
+            "path": input_path("expression"),
+            "format": config["inputs"]["expression_format"],
+            "orientation": config["inputs"]["expression_orientation"],
+        },
+        "id_rule": ID_RULE,
+        "min_informative_genes": config["inputs"]["min_informative_genes"],
+        "tables": {k: input_path(k) for k in ("vasari", "clanc", "clinical", "targets")},
+        "targets_format": TARGETS_FORMAT,
+        "survival": (
+            {"path": SURVIVAL_TABLE, **config["inputs"]["survival_columns"]} if SURVIVAL_TABLE is not None else None
+        ),
+        "biotab_extra": [
+            str(p)
+            for k in ("clinical_follow_up", "clinical_drug", "clinical_radiation", "new_tumor_event")
+            for p in config["inputs"][k]
+        ],
+        "gene_sets": dict(gene_set_paths()),
+        "target_specs": [s.to_dict() for s in TARGET_SPECS],
+        "folds": config["cv"]["folds"],
+        "test": {
+            "expression": (
+                {"path": test_input("expression"), "format": _TEST_FORMAT} if test_input("expression") else None
+            ),
+            "targets": test_input("targets"),
+            "patients": test_input("patients"),
+        },
+    }
+    if all(Path(p).is_file() for p in preflight.input_paths(PREFLIGHT_PLAN)):
+        preflight.run_cached(PREFLIGHT_PLAN)
+# --- end pre-flight input check ---
 
 
 def job_resources(gpu=False):
@@ -234,9 +293,28 @@ def target_sources(wildcards=None):
     return src
 
 
-def encoder_inputs(wildcards=None):
-    """Every pretrained encoder the network grid needs (architecture key -> path)."""
+def shared_encoder_inputs(wildcards=None):
+    """Every shared pretrained encoder the network grid needs (architecture key -> path): the final networks'."""
     return {f"encoder_{arch}": f"{R}/models/autoencoder/{arch}.pt" for arch in ENCODER_ARCHS}
+
+
+def fold_encoder_path(arch, target, fold):
+    return f"{R}/models/autoencoder/{arch}/{target}/fold{fold}.pt"
+
+
+def encoder_inputs(wildcards):
+    """The encoders of a target's outer-fold networks: the shared ones, or for a target with one
+    autoencoder per outer fold the fold's (``encoder_{arch}``, one fold's job) or every fold's
+    (``encoder_{arch}__fold{k}``, the batched job)."""
+    if ENCODER_SCOPES.get(wildcards.target) != "fold":
+        return shared_encoder_inputs()
+    if hasattr(wildcards, "fold"):
+        return {f"encoder_{arch}": fold_encoder_path(arch, wildcards.target, wildcards.fold) for arch in ENCODER_ARCHS}
+    return {
+        f"encoder_{arch}__fold{k}": fold_encoder_path(arch, wildcards.target, k)
+        for arch in ENCODER_ARCHS
+        for k in FOLDS
+    }
 
 
 def fold_job_inputs():

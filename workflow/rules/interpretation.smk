@@ -103,6 +103,8 @@ rule saliency_enrichment:
         "../scripts/saliency_enrichment.py"
 
 
+# Cohort-level GSEA of the gene-trait correlation: null enrichment.permute (phenotype by default: the trait
+# permuted across the target's patients and the ranking recomputed; gene_set as an option).
 rule correlation_enrichment:
     input:
         expression=rules.ingest_expression.output.expression,
@@ -130,6 +132,8 @@ rule correlation_enrichment:
         "../scripts/ranking_enrichment.py"
 
 
+# GSEA of the single-gene masking ranking of the trained network: gene_set null (random gene sets), the only
+# one this job can compute from the per-gene scores of single_gene_masking; the table's null column says so.
 rule masking_enrichment:
     input:
         single_genes=rules.single_gene_masking.output.table,

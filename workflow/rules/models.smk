@@ -28,6 +28,34 @@ rule train_autoencoder:
         "../scripts/train_autoencoder.py"
 
 
+# One autoencoder per outer fold for a target whose patients can be in the shared autoencoder's cohort
+# (ENCODER_SCOPES "fold", e.g. the subtype target): trained on every training patient outside the fold's test
+# patients (results/cohorts/cohorts.json encoder_patients), checked against the split file.
+rule train_fold_autoencoder:
+    input:
+        expression=rules.ingest_expression.output.expression,
+        cohorts=rules.build_targets.output.cohorts,
+        folds=rules.make_splits.output.folds,
+    output:
+        model=f"{R}/models/autoencoder/{{arch}}/{{target}}/fold{{fold}}.pt",
+        history=f"{R}/models/autoencoder/{{arch}}/{{target}}/fold{{fold}}_history.tsv",
+    log:
+        f"{R}/logs/train_autoencoder/{{arch}}/{{target}}/fold{{fold}}.log",
+    benchmark:
+        f"{R}/benchmarks/train_autoencoder/{{arch}}/{{target}}/fold{{fold}}.tsv"
+    conda:
+        "../envs/torch.yaml"
+    threads: torch_threads()
+    resources:
+        **job_resources(gpu=True),
+    params:
+        architecture=lambda wildcards: ENCODER_ARCHS[wildcards.arch],
+        training=config["autoencoder"],
+        seed=config["seed"],
+    script:
+        "../scripts/train_autoencoder.py"
+
+
 # evaluation.split_folds: one job per target x model x outer fold (true), or one job per target x model that
 # runs its outer folds in turn (false); both write the same per-fold files, which is all the rest reads.
 if EVALUATION["split_folds"]:
@@ -129,7 +157,7 @@ else:
 
 rule final_network:
     input:
-        unpack(encoder_inputs),
+        unpack(shared_encoder_inputs),
         expression=rules.ingest_expression.output.expression,
         targets=rules.build_targets.output.targets,
         meta=rules.build_targets.output.meta,

@@ -171,7 +171,7 @@ rule paper_enrichment:
 rule paper_survival:
     input:
         endpoint=f"{R}/survival/endpoint.tsv",
-        targets=rules.build_targets.output.targets,
+        targets=rules.build_targets.output.trait_values,
         meta=rules.build_targets.output.meta,
         traits=f"{R}/survival/radiogenomic_traits.tsv",
         tests=f"{R}/survival/os/radiogenomic_tests.tsv",
@@ -233,7 +233,7 @@ rule paper_demographics:
 rule paper_associations:
     input:
         **PAPER_CLINICAL_INPUTS,
-        targets=rules.build_targets.output.targets,
+        targets=rules.build_targets.output.trait_values,
         meta=rules.build_targets.output.meta,
     output:
         **PAPER_ASSOC_OUTPUTS,

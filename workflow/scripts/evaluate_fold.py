@@ -40,16 +40,29 @@ meta = files.read_json(inp.meta)[wc.target]
 expression = pd.read_parquet(inp.expression)
 y = targets.target_vector(pd.read_parquet(inp.targets), wc.target, meta["type"])
 folds = cohorts.read_folds(inp.folds)
-encoders, on_device = {}, contextlib.nullcontext()
+encoder_paths, on_device = {}, contextlib.nullcontext()
 if model_name == "network":
     from radiogenomics import training
 
-    encoders = training.load_encoders({k[len("encoder_"):]: v for k, v in inp.items() if k.startswith("encoder_")},
-                                      list(expression.columns))
+    # encoder_{arch}: the shared (or this fold's) encoder; encoder_{arch}__fold{k}: fold k's (batched job)
+    encoder_paths = {k[len("encoder_"):]: v for k, v in inp.items() if k.startswith("encoder_")}
     on_device = training.on_device(_common.device(snakemake, log))  # noqa: F821
+
+
+def fold_encoders(fold: int) -> dict:
+    """The encoders of one outer fold by architecture key, loaded when the fold starts."""
+    if not encoder_paths:
+        return {}
+    suffix = f"__fold{fold}"
+    per_fold = {k[:-len(suffix)]: v for k, v in encoder_paths.items() if k.endswith(suffix)}
+    paths = per_fold or {k: v for k, v in encoder_paths.items() if "__fold" not in k}
+    return training.load_encoders(paths, list(expression.columns))
+
+
 start = time.monotonic()
 with on_device:
     for i, fold in enumerate(fold_ids):
+        encoders = fold_encoders(fold)
         result = selection.evaluate_outer_fold(model_name, expression, y, folds, fold, meta["type"],
                                                meta["classes"], settings=params.settings, seed=params.seed,
                                                encoders=encoders or None, target=wc.target)

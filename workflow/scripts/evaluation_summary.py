@@ -34,7 +34,7 @@ boots = pd.concat(boots, ignore_index=True)
 summary = bootstrap.summarise(scores, boots, reference="network")
 for r in summary.itertuples():
     log.info("%s %s: mean %s %.3f [%.3f, %.3f]; network - model %.3f [%.3f, %.3f]", r.target, r.model, r.metric,
-             r.mean_auc, r.ci_low, r.ci_high, r.diff_mean, r.diff_ci_low, r.diff_ci_high)
+             r.mean_score, r.ci_low, r.ci_high, r.diff_mean, r.diff_ci_low, r.diff_ci_high)
 files.write_table(scores, out.scores)
 files.write_table(boots, out.bootstrap)
 files.write_table(summary, out.summary)

@@ -1,8 +1,11 @@
 """Preranked GSEA of one gene ranking of a target network for one collection.
 
 Rule correlation_enrichment: the gene-trait correlation over the target's patients (the split file's
-patients; one ranking per class for a multi-class target). Rule masking_enrichment: the single-gene
-masking score (secondary metric, centred on its median over genes).
+patients; one ranking per class for a multi-class target), tested against the null of config
+(enrichment.permute: phenotype by default, the trait permuted across those patients and the ranking recomputed). Rule
+masking_enrichment: the single-gene masking score (secondary metric, centred on its median over genes),
+tested against the gene-set null (the network's per-gene scores are all this job has; see the log line).
+Every table names its null in the column `null`.
 """
 
 import _common
@@ -26,18 +29,25 @@ if snakemake.rule == "correlation_enrichment":  # noqa: F821
                  wc.target, len(outside))
     y = y.loc[y.index.intersection(patients, sort=False)]
     expression = pd.read_parquet(inp.expression)
-    ranking = enrichment.correlation_ranking(expression, y, meta["type"], classes=meta.get("classes"))
+    res = enrichment.correlation_gsea(expression, y, meta["type"], gene_sets, null=cfg["permute"],
+                                      classes=meta.get("classes"), n_perm=cfg["n_perm"],
+                                      max_perm=max(cfg["max_perm"], cfg["n_perm"]),
+                                      min_exceedances=cfg["min_exceedances"], fdr=cfg["fdr"],
+                                      min_size=cfg["min_size"], max_size=cfg["max_size"], seed=params.seed)
     label = "class" if meta["type"] == "multiclass" else "ranking"
 else:
     single = pd.read_csv(inp.single_genes, sep="\t")
     ranking = enrichment.masking_ranking(single)
     label = "ranking"
-res = enrichment.prerank_gsea(ranking, gene_sets, n_perm=cfg["n_perm"], min_size=cfg["min_size"],
-                              max_size=cfg["max_size"], seed=params.seed)
+    log.info("%s: null gene_set (random gene sets of the same size in the network's single-gene masking "
+             "ranking); the p-values ignore gene-gene correlation, NES is the effect size to read", wc.target)
+    res = enrichment.prerank_gsea(ranking, gene_sets, n_perm=cfg["n_perm"], min_size=cfg["min_size"],
+                                  max_size=cfg["max_size"], seed=params.seed, fdr=cfg["fdr"])
 res = res.rename(columns={"ranking": label})
 res = res.assign(_abs=-res["nes"].abs()).sort_values([label, "_abs", "set"], kind="stable").drop(columns="_abs")
 significant = res[(res["fdr"] < cfg["fdr"])]
-log.info("%s x %s (%s): %d ranking(s) x %d sets; %d (ranking, set) pairs with BH FDR < %s; top: %s",
-         wc.target, wc.collection, snakemake.rule, res[label].nunique(), res["set"].nunique(),  # noqa: F821
-         len(significant), cfg["fdr"], res.head(3)[[label, "set", "nes", "fdr"]].to_dict("records"))
+log.info("%s x %s (%s, %s null, %d-%d permutations): %d ranking(s) x %d sets; %d (ranking, set) pairs with BH "
+         "FDR < %s; top: %s", wc.target, wc.collection, snakemake.rule, res["null"].iloc[0],  # noqa: F821
+         res["n_perm"].min(), res["n_perm"].max(), res[label].nunique(), res["set"].nunique(), len(significant),
+         cfg["fdr"], res.head(3)[[label, "set", "nes", "fdr"]].to_dict("records"))
 files.write_table(res.reset_index(drop=True), out.table)

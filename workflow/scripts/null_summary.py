@@ -1,0 +1,21 @@
+"""Every model's cross-validated score and bootstrap interval beside its null-label score; table and figure."""
+
+import _common
+
+log = _common.start(snakemake, "null_summary")  # noqa: F821
+
+import pandas as pd  # noqa: E402
+
+from radiogenomics import files, null_calibration  # noqa: E402
+
+inp, out = snakemake.input, snakemake.output  # noqa: F821
+summary = pd.read_csv(inp.summary, sep="\t")
+null = pd.concat([pd.read_csv(p, sep="\t") for p in inp.null], ignore_index=True)
+table = null_calibration.calibrate(summary, null)
+for r in table.itertuples():
+    log.info("%s %s: %s %.3f [%.3f, %.3f]; null %.3f (%.3f to %.3f, %d permutations), p %.3g: %s", r.target, r.model,
+             r.metric, r.mean_score, r.ci_low, r.ci_high, r.null_mean, r.null_low, r.null_high, r.n_perm, r.p_perm,
+             r.verdict)
+files.write_table(null, out.scores)
+files.write_table(table, out.table)
+null_calibration.plot_calibration(table, out.figure)
