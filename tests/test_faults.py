@@ -19,11 +19,12 @@ from conftest import REPO, SNAKEMAKE, TINY, snakemake
 pytestmark = pytest.mark.workflow
 
 LOCKED = "Directory cannot be locked"
-#: The faulted runs build one trait's saliency GSEA (its ingest, autoencoder, splits, outer-fold networks, final
-#: network and saliency): the stages where a kill is tested, at a fifth of the tiny DAG's jobs.
+#: The faulted runs build one trait's outer-fold networks and saliency GSEA (with their ingest, autoencoder,
+#: splits, final network and saliency): the stages where a kill is tested, at a tenth of the tiny DAG's jobs.
 TARGET = "f6"
 COLLECTIONS = ("celltypes", "programs", "verhaak")
-FILES = tuple(f"results/enrichment/{TARGET}/{c}{suffix}.tsv" for c in COLLECTIONS for suffix in ("", "_summary"))
+FILES = (*(f"results/evaluation/{TARGET}/network/fold{k}.tsv" for k in range(3)),  # tiny.yaml cv.folds
+         *(f"results/enrichment/{TARGET}/{c}{suffix}.tsv" for c in COLLECTIONS for suffix in ("", "_summary")))
 #: Outputs compared byte for byte with the uninterrupted run: every table, model and JSON of the DAG.
 #: (logs, benchmarks and figures are not data; the report's software page holds the run's paths)
 COMPARED = (".tsv", ".json", ".parquet", ".gmt", ".pt", ".zip")
@@ -147,20 +148,28 @@ def faulted(tmp_path_factory, tiny_run):
     seen["enrichment"] = _check_after_kill(work, killed, _enrichment_outputs, tiny_run)
     seen["enrichment_message"] = _rerun_incomplete_asked(work)
     _locked_then_unlock(work)
-    # 3. resume to the end; meanwhile a second snakemake on the same directory must fail fast
+    # 3. resume to the end; while it holds its lock, a second snakemake on the same directory must fail fast. The
+    # first run is paused (SIGSTOP) as soon as its lock exists and resumed afterwards: its remaining jobs take
+    # seconds, so without the pause the second one could find nothing left to do
     proc = _start(work, "--rerun-incomplete")
     try:
         deadline = time.monotonic() + 600
         while not any((work / ".snakemake" / "locks").glob("*")) and time.monotonic() < deadline:
             assert proc.poll() is None, _output(work, proc)
-            time.sleep(0.1)
-        # the same command again: Snakemake first finds the running jobs' outputs marked incomplete and asks
-        # for --rerun-incomplete; with it (a user following that advice) the lock stops it
-        for key, extra in (("second", ()), ("second_rerun", ("--rerun-incomplete",))):
-            t0 = time.monotonic()
-            res = snakemake("--directory", str(work), "--configfile", str(TINY), "--cores", "1", *extra,
-                            *FILES, timeout=600)
-            seen[key] = (res, time.monotonic() - t0, proc.poll() is None)
+            time.sleep(0.01)
+        os.killpg(proc.pid, signal.SIGSTOP)
+        try:
+            assert any((work / ".snakemake" / "locks").glob("*")), "the first run released its lock before the pause"
+            # the same command again: Snakemake stops on the paused jobs' incomplete outputs (asking for
+            # --rerun-incomplete) or, before any job started, on the lock; with --rerun-incomplete (a user following
+            # that advice) the lock stops it. A second run that waited for the lock would hang here (timeout)
+            for key, extra in (("second", ()), ("second_rerun", ("--rerun-incomplete",))):
+                t0 = time.monotonic()
+                res = snakemake("--directory", str(work), "--configfile", str(TINY), "--cores", "1", *extra,
+                                *FILES, timeout=600)
+                seen[key] = (res, time.monotonic() - t0)
+        finally:
+            os.killpg(proc.pid, signal.SIGCONT)
         proc.wait(timeout=3600)
     finally:
         if proc.poll() is None:
@@ -182,15 +191,14 @@ def test_killed_jobs_leave_no_complete_looking_output(faulted, stage):
 def test_second_snakemake_on_the_same_directory_fails_fast_with_the_lock_message(faulted):
     """Nothing it could have touched differs from the uninterrupted run (test_resumed_run_has_the_tables_...)."""
     for key in ("second", "second_rerun"):
-        second, seconds, first_still_running = faulted[key]
-        assert second.returncode != 0, key
-        if key == "second":  # the running jobs' outputs are marked incomplete: stopped before any job
+        second, seconds = faulted[key]
+        assert second.returncode != 0, (key, second.stdout[-2000:], second.stderr[-3000:])
+        if key == "second":  # stopped before any job: on the paused jobs' incomplete outputs or on the lock
             assert LOCKED in second.stderr or "--rerun-incomplete" in second.stderr, second.stderr[-3000:]
         else:
             assert LOCKED in second.stderr, second.stderr[-3000:]
-        # it gave up while the first run was still working, so it did not wait for the lock (no wall-clock bound:
-        # the machine may be loaded)
-        assert first_still_running, f"{key}: the first run ended before the second one gave up ({seconds:.0f} s)"
+        # it ran no job and wrote nothing: its log says so (the first run was paused all along, so it did not wait)
+        assert "Finished jobid" not in second.stderr, (key, f"{seconds:.0f} s", second.stderr[-3000:])
 
 
 def test_resumed_run_has_the_tables_of_an_uninterrupted_run(faulted, tiny_run):
