@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,12 +13,23 @@ REPO = Path(__file__).resolve().parents[1]
 REAL_DATA = REPO.parent / "shared" / "data" / "tcga-gbm"
 SNAKEMAKE = str(Path(sys.executable).parent / "snakemake")
 TINY = REPO / "tests" / "data" / "tiny.yaml"
+#: snakemake's SLURM executor plugin runs `scontrol show config` whenever snakemake starts, a local run included;
+#: with SLURM installed and no controller up (the suite starts one for tests/test_slurm.py only) scontrol retries
+#: for about 9 s per snakemake call. Local runs point SLURM_CONF at a controller that refuses at once.
+NO_CONTROLLER = REPO / "tests" / "data" / "slurm-no-controller.conf"
 
 
-def snakemake(*args: str, cwd: Path = REPO, timeout: int = 900) -> subprocess.CompletedProcess:
-    """Run the workflow's Snakefile with ``args`` (from ``cwd``), capturing its output."""
+def local_env() -> dict[str, str]:
+    """The environment of a local (not SLURM) snakemake run of the tests."""
+    return {**os.environ, "SLURM_CONF": str(NO_CONTROLLER)}
+
+
+def snakemake(*args: str, cwd: Path = REPO, timeout: int = 900, slurm: bool = False) -> subprocess.CompletedProcess:
+    """Run the workflow's Snakefile with ``args`` (from ``cwd``), capturing its output; ``slurm``: keep the
+    machine's SLURM configuration (a run through the SLURM executor), else :func:`local_env`."""
     cmd = [SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), *args]
-    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout,
+                          env=None if slurm else local_env())
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, SNAKEMAKE, TINY, snakemake
+from conftest import REPO, SNAKEMAKE, TINY, local_env, snakemake
 
 pytestmark = pytest.mark.workflow
 
@@ -36,7 +36,8 @@ def _start(work: Path, *args: str) -> subprocess.Popen:
     cmd = [SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--directory", str(work), "--configfile", str(TINY),
            "--cores", "2", *args, *FILES]
     out = open(work / f"run{len(list(work.glob('run*.out')))}.out", "w")
-    return subprocess.Popen(cmd, cwd=REPO, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    return subprocess.Popen(cmd, cwd=REPO, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                            env=local_env())
 
 
 def _kill(proc: subprocess.Popen) -> None:

@@ -104,7 +104,7 @@ def test_tiny_dag_through_slurm_equals_local_run(slurm_cluster, tiny_run, tmp_pa
         "--workflow-profile", str(tmp_path / "profile"), "--configfile", str(TINY),
         "--slurm-status-command", "squeue", "--slurm-no-account", "--slurm-keep-successful-logs",
         "--slurm-init-seconds-before-status-checks", "5", "--max-threads", "1", "--jobs", "4",
-        "--latency-wait", "10", *OUTPUTS, cwd=work, timeout=1500)
+        "--latency-wait", "10", *OUTPUTS, cwd=work, timeout=1500, slurm=True)
     elapsed = time.monotonic() - start
     assert res.returncode == 0, f"SLURM run failed after {elapsed:.0f}s:\n{res.stderr[-8000:]}"
 
