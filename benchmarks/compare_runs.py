@@ -2,10 +2,11 @@
 
     python benchmarks/compare_runs.py /tmp/run_cores2/results /tmp/run_cores8/results
 
-For every ``.tsv`` and ``.json`` under the first results folder (logs, benchmarks and the report are not data and
-are skipped), the same path under the second is compared: byte-identical, or, for tables with the same shape and
-columns, the largest absolute and relative difference of the numeric columns and whether the non-numeric columns
-(rankings' names, classes) agree. Files present in one run only are listed. Exit status 0 when every file is
+For every data file under the first results folder (tables ``.tsv``, ``.json``, ``.parquet``, gene-set ``.gmt``,
+models ``.pt`` and ``.zip``; logs, benchmarks, figures and the report are not data and are skipped), the same path
+under the second is compared: byte-identical, or, for ``.tsv`` tables with the same shape and columns, the largest
+absolute and relative difference of the numeric columns and whether the non-numeric columns (rankings' names,
+classes) agree. Files present in one run only are listed. Exit status 0 when every file is
 byte-identical, 1 otherwise (the report is printed either way).
 """
 
@@ -18,11 +19,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-COMPARED = (".tsv", ".json")
+#: data files: every table, model and JSON a run writes (tests/test_faults.py compares the same set)
+COMPARED = (".tsv", ".json", ".parquet", ".gmt", ".pt", ".zip")
 NOT_DATA = ("logs", "benchmarks", "report")
 
 
 def data_files(results: Path) -> dict[str, Path]:
+    """The data files under ``results``, by path relative to it."""
     return {str(p.relative_to(results)): p for p in sorted(results.rglob("*"))
             if p.is_file() and p.suffix in COMPARED and p.relative_to(results).parts[0] not in NOT_DATA}
 

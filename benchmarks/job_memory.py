@@ -18,6 +18,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -69,7 +70,9 @@ def main(argv: list[str] | None = None) -> int:
     snakemake = str(Path(sys.executable).parent / "snakemake")
     cmd = [snakemake, "--snakefile", str(REPO / "Snakefile"), *sm_args]
     start = time.monotonic()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    # snakemake's output goes to a file, not a pipe: a pipe nobody reads fills (64 kB) and blocks snakemake and its jobs
+    log_file = tempfile.TemporaryFile(mode="w+")
+    proc = subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT, text=True)
     peaks: dict[int, tuple[str, int]] = {}  # pid -> (script, peak kB)
     while proc.poll() is None:
         for pid in _descendants(proc.pid):
@@ -80,7 +83,9 @@ def main(argv: list[str] | None = None) -> int:
             if hwm is not None and hwm > peaks.get(pid, ("", 0))[1]:
                 peaks[pid] = (m.group(1), hwm)
         time.sleep(args.interval)
-    err = proc.stderr.read() if proc.stderr else ""
+    log_file.seek(0)
+    err = log_file.read()
+    log_file.close()
     wall = time.monotonic() - start
     if proc.returncode != 0:
         print(err[-4000:], file=sys.stderr)

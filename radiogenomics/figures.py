@@ -1037,4 +1037,3 @@ def save_png_svg(fig: Figure, stem: str | os.PathLike) -> list[str]:
     for path in paths:
         _save(fig, path)
     return paths
-# --------------------------------------------------------------------------- end PNG + SVG

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -24,11 +25,23 @@ def local_env() -> dict[str, str]:
     return {**os.environ, "SLURM_CONF": str(NO_CONTROLLER)}
 
 
+def snakemake_command(*args: str) -> list[str]:
+    """The command line of a snakemake run of the workflow's Snakefile with ``args``."""
+    return [SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), *args]
+
+
+def benchmark_module(name: str):
+    """``benchmarks/<name>.py`` imported as a module (the benchmarks folder is not a package)."""
+    spec = importlib.util.spec_from_file_location(name, REPO / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def snakemake(*args: str, cwd: Path = REPO, timeout: int = 900, slurm: bool = False) -> subprocess.CompletedProcess:
     """Run the workflow's Snakefile with ``args`` (from ``cwd``), capturing its output; ``slurm``: keep the
     machine's SLURM configuration (a run through the SLURM executor), else :func:`local_env`."""
-    cmd = [SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), *args]
-    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout,
+    return subprocess.run(snakemake_command(*args), cwd=cwd, capture_output=True, text=True, timeout=timeout,
                           env=None if slurm else local_env())
 
 

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
 
-from conftest import REPO
+from conftest import benchmark_module
 
 
 @pytest.fixture(scope="module")
 def compare_runs():
-    spec = importlib.util.spec_from_file_location("compare_runs", REPO / "benchmarks" / "compare_runs.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return benchmark_module("compare_runs")
 
 
 def _write(root: Path, name: str, text: str) -> None:
@@ -30,6 +26,9 @@ def test_identical_differing_and_missing_files(compare_runs, tmp_path, capsys):
         _write(root, "evaluation/f5/summary.tsv", f"model\tscore\nnetwork\t{score}\nsvm\t0.5\n")
         _write(root, "cohorts/cohorts.json", '{"targets": {}}')
         _write(root, "logs/x.tsv", f"noise\n{score}\n")  # logs are not data: never compared
+        _write(root, "figures/f5/roc.png", score)  # nor are figures
+        _write(root, "models/f5/network/final.pt", "weights")  # models are, byte for byte
+    _write(b, "cohorts/patients.parquet", "columns")
     _write(a, "enrichment/f5/programs.tsv", "set\tp\nA\t0.1\n")
     table = compare_runs.compare(a, b).set_index("file")
     assert table.loc["cohorts/cohorts.json", "status"] == "identical"
@@ -37,9 +36,11 @@ def test_identical_differing_and_missing_files(compare_runs, tmp_path, capsys):
     row = table.loc["evaluation/f5/summary.tsv"]
     assert row["status"] == "differs" and row["text_equal"]
     assert row["max_abs"] == pytest.approx(3e-7) and row["max_rel"] == pytest.approx(3e-7 / 0.7500003)
-    assert "logs/x.tsv" not in table.index
+    assert "logs/x.tsv" not in table.index and "figures/f5/roc.png" not in table.index
+    assert table.loc["models/f5/network/final.pt", "status"] == "identical"
+    assert table.loc["cohorts/patients.parquet", "status"] == "only in second"
     assert compare_runs.main([str(a), str(b)]) == 1
-    assert "1 identical" in capsys.readouterr().out
+    assert "2 identical" in capsys.readouterr().out
     assert compare_runs.main([str(a), str(a)]) == 0
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, SNAKEMAKE, TINY, local_env, snakemake
+from conftest import REPO, TINY, benchmark_module, local_env, snakemake, snakemake_command
 
 pytestmark = pytest.mark.workflow
 
@@ -25,16 +25,14 @@ TARGET = "f6"
 COLLECTIONS = ("celltypes", "programs", "verhaak")
 FILES = (*(f"results/evaluation/{TARGET}/network/fold{k}.tsv" for k in range(3)),  # tiny.yaml cv.folds
          *(f"results/enrichment/{TARGET}/{c}{suffix}.tsv" for c in COLLECTIONS for suffix in ("", "_summary")))
-#: Outputs compared byte for byte with the uninterrupted run: every table, model and JSON of the DAG.
-#: (logs, benchmarks and figures are not data; the report's software page holds the run's paths)
-COMPARED = (".tsv", ".json", ".parquet", ".gmt", ".pt", ".zip")
-NOT_COMPARED = ("logs", "benchmarks", "report")
+#: Outputs compared byte for byte with the uninterrupted run: every table, model and JSON of the DAG
+#: (benchmarks/compare_runs.py's data files: logs, benchmarks, figures and the report are not data).
+_data_files = benchmark_module("compare_runs").data_files
 
 
 def _start(work: Path, *args: str) -> subprocess.Popen:
     """snakemake on the tiny config in ``work``, in its own process group (it and its jobs are killed together)."""
-    cmd = [SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--directory", str(work), "--configfile", str(TINY),
-           "--cores", "2", *args, *FILES]
+    cmd = snakemake_command("--directory", str(work), "--configfile", str(TINY), "--cores", "2", *args, *FILES)
     out = open(work / f"run{len(list(work.glob('run*.out')))}.out", "w")
     return subprocess.Popen(cmd, cwd=REPO, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
                             env=local_env())
@@ -92,10 +90,6 @@ def _enrichment_outputs(log: Path) -> list[str]:
     target, collection = log.parent.name, log.stem  # logs/saliency_enrichment/{target}/{collection}.log
     return [f"enrichment/{target}/{collection}.tsv", f"enrichment/{target}/{collection}_summary.tsv"]
 
-
-def _data_files(results: Path) -> dict[str, Path]:
-    return {str(p.relative_to(results)): p for p in results.rglob("*")
-            if p.is_file() and p.suffix in COMPARED and p.relative_to(results).parts[0] not in NOT_COMPARED}
 
 
 def _check_after_kill(work: Path, killed: list[Path], outputs, reference: Path) -> dict:

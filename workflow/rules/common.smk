@@ -37,7 +37,6 @@ DOWNLOADS = public_data.plan(
     config["downloads"],
     kinds=public_data.input_kinds(REPO / "workflow" / "schemas" / "config.schema.yaml"),
 )
-# --- end downloads ---
 # Every input file the config names must exist (key and path named), even when results of an earlier run
 # exist; inputs an enabled download source provides are fetched by the download rule instead.
 _DOWNLOADED_KEYS = []
@@ -141,7 +140,6 @@ for _spec in TARGET_SPECS:
     _src = TARGET_SOURCE_INPUT[_spec.source]
     if not has_input(_src):
         raise ValueError(f"config: target {_spec.name!r} reads the {_spec.source} table, but inputs.{_src} is not set")
-# --- end generic inputs ---
 TARGETS = [s.name for s in TARGET_SPECS]
 IMAGING_TARGETS = [s.name for s in TARGET_SPECS if s.source == "vasari"]
 # Model selection: the settings are checked here, before any job runs (empty grids, unknown models).
@@ -228,7 +226,6 @@ if not SIMULATED:
     }
     if all(Path(p).is_file() for p in preflight.input_paths(PREFLIGHT_PLAN)):
         preflight.run_cached(PREFLIGHT_PLAN)
-# --- end pre-flight input check ---
 
 
 def job_resources(gpu=False):

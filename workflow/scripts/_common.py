@@ -82,4 +82,3 @@ def device(snakemake, logger):
     else:
         logger.info("device: cpu (job resources gpu=0)")
     return "cpu"
-# --- end GPU resource tag ---
