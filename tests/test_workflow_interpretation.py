@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 import yaml
 
 from conftest import snakemake
@@ -216,3 +217,11 @@ def test_gene_sets_without_overlap_are_counted_and_an_empty_collection_stops(tmp
     assert "file none.gmt: no gene set has at least 1 gene(s) among the 30 expression genes of expression.tsv" in out
     assert not (tmp_path / "results" / "ingest" / "gene_sets" / "none.gmt").exists()
     assert not (tmp_path / "results" / "logs" / "ingest_gene_sets" / "none.log").exists()
+
+
+@pytest.mark.workflow
+def test_torch_jobs_log_their_thread_count(tiny_run):
+    """The thread count is part of the numerical recipe (README, Seeds): every torch job's log names it."""
+    logs = [tiny_run / "logs" / "evaluate_folds" / "f5" / "network.log", tiny_run / "logs" / "gene_saliency" / "f5.log"]
+    for log in logs:
+        assert f"torch {torch.__version__}, 1 thread(s)" in log.read_text(), log

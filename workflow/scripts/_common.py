@@ -20,6 +20,8 @@ def start(snakemake, name: str, *, uses_torch: bool | None = None):
         import torch
 
         torch.set_num_threads(max(1, int(snakemake.threads)))
+        # part of the numerical recipe: torch's CPU sums depend on it (README, Seeds)
+        logger.info("torch %s, %d thread(s)", torch.__version__, torch.get_num_threads())
     logger.info("rule %s: inputs %s", snakemake.rule, dict(snakemake.input.items()))
     check_downloads(snakemake, logger)
     return logger
