@@ -25,6 +25,7 @@ dry-run: $(STAMP)
 	$(BIN)/snakemake --cores $(CORES) --configfile $(CONFIG) --dry-run
 
 lint: $(STAMP)
+	$(BIN)/ruff check .
 	$(BIN)/snakemake --lint
 
 test: $(STAMP)

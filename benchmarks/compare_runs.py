@@ -42,7 +42,8 @@ def table_difference(a: Path, b: Path) -> dict[str, object]:
     diff = np.where(both_nan, 0.0, np.abs(xa - ya))
     scale = np.maximum(np.abs(xa), np.abs(ya))
     rel = np.where(scale > 0, diff / np.where(scale > 0, scale, 1.0), 0.0)
-    return {"layout": "same", "max_abs": float(np.nanmax(diff, initial=0.0)), "max_rel": float(np.nanmax(rel, initial=0.0)),
+    return {"layout": "same", "max_abs": float(np.nanmax(diff, initial=0.0)),
+            "max_rel": float(np.nanmax(rel, initial=0.0)),
             "text_equal": bool(x[text].astype(str).equals(y[text].astype(str)))}
 
 

@@ -48,10 +48,10 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from radiogenomics import enrichment, parsers  # noqa: E402
-from radiogenomics.masking import MaskingEngine  # noqa: E402
-from radiogenomics.nets import TargetNet  # noqa: E402
-from radiogenomics.saliency import Saliency  # noqa: E402
+from radiogenomics import enrichment, parsers
+from radiogenomics.masking import MaskingEngine
+from radiogenomics.nets import TargetNet
+from radiogenomics.saliency import Saliency
 
 log = logging.getLogger("benchmarks.interpretation")
 
@@ -294,7 +294,8 @@ def run(args: argparse.Namespace) -> list[dict]:
     diff_c = float((sal - cap).abs().max())
     diff_l = float((sal[:n_loop] - loop).abs().max())
     row("saliency, binary network", "per-patient loop", t_loop / n_loop * n, "batched", t_ours,
-        f"(loop {'measured on all' if n_loop == n else f'extrapolated from {n_loop}'} patients; max |diff| {diff_l:.1e})")
+        f"(loop {'measured on all' if n_loop == n else f'extrapolated from {n_loop}'} patients; "
+        f"max |diff| {diff_l:.1e})")
     row("saliency, binary network", "captum Saliency", t_captum, "batched", t_ours, f"(max |diff| {diff_c:.1e})")
     net4 = random_network(g, args.hidden, 4, args.seed + 1)
     t_ours4, sal4 = timed(lambda: Saliency(net4).attribute_targets(x, range(4), abs=True), repeat=3, warmup=True)

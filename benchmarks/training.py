@@ -47,7 +47,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from radiogenomics import nets, selection, training  # noqa: E402
+from radiogenomics import nets, selection, training
 
 #: Passes over the weights (4 bytes each) per optimiser update: reads + writes of parameter,
 #: gradient and state, with momentum (SGD) / both moments (Adam, AdamW) / both averages (Adadelta).
@@ -194,7 +194,8 @@ def main(argv: list[str] | None = None) -> None:
                                                              (12042, [256, 128, 64], 180, 5)]
     for fg, fh, fn, fe in fold_sizes:
         params = sum(a * b + b for a, b in zip([fg, *fh], fh))
-        print(f"\n2. {3} inner-fold models, {fg} -> {' -> '.join(map(str, fh))} -> 1 ({params / 1e6:.2f} M parameters), "
+        print(f"\n2. {3} inner-fold models, {fg} -> {' -> '.join(map(str, fh))} -> 1 "
+              f"({params / 1e6:.2f} M parameters), "
               f"{fn} patients, batch 16, {fe} epochs: sequential vs stacked "
               f"(stacked by default on a CPU up to {training.STACK_ON_CPU_MAX_PARAMETERS / 1e6:.1f} M)")
         f = bench_folds(fg, fh, fn, fe, reps=1 if quick else 3)

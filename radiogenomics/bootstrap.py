@@ -268,7 +268,8 @@ def summarise(cv_scores: pd.DataFrame, boot: pd.DataFrame, reference: str = "net
             if folds.empty:
                 raise ValueError(f"cv_scores have no outer-fold score of model {model!r} for target {target!r}")
             row = {"target": target, "model": model, "metric": metric, "n_folds": int(folds.notna().sum()),
-                   "mean_score": float(folds.mean()), "ci_low": lo, "ci_high": hi, "n_boot": int(np.isfinite(vals).sum())}
+                   "mean_score": float(folds.mean()), "ci_low": lo, "ci_high": hi,
+                   "n_boot": int(np.isfinite(vals).sum())}
             if has_ref:
                 diff = wide[reference].to_numpy() - vals
                 d_lo, d_hi = _percentile(diff, level)

@@ -102,7 +102,7 @@ def read_folds(path: str) -> pd.DataFrame:
     folds = pd.read_csv(path, sep="\t", dtype={"patient": str, "fold": int})
     for col in ("patient", "fold"):
         if col not in folds.columns:
-            raise InputError(path, f"split file needs columns patient and fold", column=col)
+            raise InputError(path, "split file needs columns patient and fold", column=col)
     if folds["patient"].duplicated().any():
         raise InputError(path, f"patient {folds['patient'][folds['patient'].duplicated()].iloc[0]!r} appears twice")
     return folds
@@ -116,6 +116,7 @@ def inner_split(y: pd.Series, target_type: str, fraction: float, seed: int) -> t
     try:
         tr, va = train_test_split(y.index, test_size=n_val, stratify=strata, random_state=seed)
     except ValueError:
-        log.warning("inner split of %s could not be stratified (smallest stratum too small); using a random split", y.name)
+        log.warning("inner split of %s could not be stratified (smallest stratum too small); using a random split",
+                    y.name)
         tr, va = train_test_split(y.index, test_size=n_val, random_state=seed)
     return pd.Index(sorted(tr)), pd.Index(sorted(va))

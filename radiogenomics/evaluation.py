@@ -33,7 +33,8 @@ def _as_2d(outputs: np.ndarray) -> np.ndarray:
     return outputs[:, None] if outputs.ndim == 1 else outputs
 
 
-def score(target_type: str, y_true: Sequence, outputs: np.ndarray, classes: Sequence[str] | None = None) -> dict[str, float]:
+def score(target_type: str, y_true: Sequence, outputs: np.ndarray,
+          classes: Sequence[str] | None = None) -> dict[str, float]:
     """Score raw network outputs against the truth.
 
     binary: ``y_true`` in {0, 1}; returns ``auc`` and ``ap``.

@@ -14,21 +14,26 @@ import contextlib
 import logging
 import math
 import os
+import textwrap
 from typing import Hashable, Iterator, Sequence
 
 import matplotlib
 
 matplotlib.use("Agg")
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
-from lifelines import KaplanMeierFitter  # noqa: E402
-from lifelines.plotting import add_at_risk_counts  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from lifelines import KaplanMeierFitter
+from lifelines.plotting import add_at_risk_counts
+from matplotlib import ticker as _ticker
+from matplotlib import transforms as _transforms
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
-from . import survival  # noqa: E402
-from .files import InputError, save_figure  # noqa: E402
+from . import survival
+from .files import InputError, save_figure
 
 log = logging.getLogger(__name__)
 
@@ -239,7 +244,8 @@ def _cv_long(cv_scores: pd.DataFrame, metric: str) -> pd.DataFrame:
         candidates = [c for c in candidates if c in cv_scores.columns]
         if not candidates:
             raise InputError(None, f"cv_scores has no {metric!r} column (nor a fallback "
-                                   f"{_METRIC_FALLBACK.get(metric, [])}, nor metric_value); columns {list(cv_scores.columns)}")
+                                   f"{_METRIC_FALLBACK.get(metric, [])}, nor metric_value); "
+                                   f"columns {list(cv_scores.columns)}")
         parts = []
         for target, sub in cv_scores.groupby("target", sort=False):
             for cand in candidates:
@@ -495,10 +501,6 @@ def plot_driver_recovery(recovery: pd.DataFrame, path: str | os.PathLike) -> Non
 
 # --------------------------------------------------------------------------- Cox forest plot, radiogenomic KM
 
-import textwrap  # noqa: E402
-
-from matplotlib import ticker as _ticker  # noqa: E402
-from matplotlib import transforms as _transforms  # noqa: E402
 
 _RG_ENRICHED = "set enriched"
 _RG_NOT_ENRICHED = "not enriched"
@@ -707,8 +709,6 @@ def plot_radiogenomic_km_grid(endpoint: pd.DataFrame, rg_traits: pd.DataFrame, p
 
 # --------------------------------------------------------------------------- network vs comparison models
 
-from matplotlib.lines import Line2D  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
 
 _PERF_METRIC_LABEL = {"auc": "ROC AUC", "auc_macro": "macro ROC AUC", "r2": "R²"}
 CLAIMED_MARGIN = 0.10  # the study's claimed AUC advantage of the networks over the comparison models
@@ -1022,7 +1022,7 @@ def plot_driver_recovery_methods(recovery: pd.DataFrame, path: str | os.PathLike
         _save(fig, path)
 
 
-# --------------------------------------------------------------------------- PNG + SVG (paper figures; radiogenomics/paper.py)
+# ---------------------------------------------------------- PNG + SVG (paper figures; radiogenomics/paper.py)
 
 def save_png_svg(fig: Figure, stem: str | os.PathLike) -> list[str]:
     """Write ``fig`` as ``<stem>.png`` (``DPI``) and ``<stem>.svg`` (text kept as text), each atomically.

@@ -145,7 +145,8 @@ def save_figure(fig, path: str | os.PathLike, **kwargs: Any) -> None:
         fig.savefig(tmp, format=path.suffix.lstrip(".") or "png", **kwargs)
 
 
-def log_dropped(logger: logging.Logger, what: str, dropped: dict[str, int] | None = None, total: int | None = None) -> None:
+def log_dropped(logger: logging.Logger, what: str, dropped: dict[str, int] | None = None,
+                total: int | None = None) -> None:
     """Log how many rows a step dropped and why (never drop silently)."""
     dropped = dropped or {}
     n = sum(dropped.values())

@@ -161,7 +161,8 @@ def make_id_rule(spec: IdRuleSpec = "identity") -> IdRule:
             raise ValueError(f"ID rule: regex {pattern!r} has no group named {group!r} "
                              f"(named groups: {sorted(compiled.groupindex)})")
         return IdRule(kind="regex", pattern=pattern, group=group, _compiled=compiled)
-    raise ValueError(f"ID rule must be 'identity', 'tcga' or a mapping with 'regex', got {type(spec).__name__} {spec!r}")
+    raise ValueError(f"ID rule must be 'identity', 'tcga' or a mapping with 'regex', "
+                     f"got {type(spec).__name__} {spec!r}")
 
 
 

@@ -189,10 +189,12 @@ def _sample_type(barcode: str, path: Path, row: int, column: str) -> int:
 def _patient_from_id(value: object, path: Path, row: int, column: str | None = None) -> str:
     """Patient ID (12 characters) of a patient or sample barcode; InputError for anything else."""
     if not isinstance(value, str) or not value.strip():
-        raise InputError(path, "missing patient ID; expected a TCGA barcode such as 'TCGA-02-0003'", row=row, column=column)
+        raise InputError(path, "missing patient ID; expected a TCGA barcode such as 'TCGA-02-0003'",
+                         row=row, column=column)
     text = value.strip()
     if _PATIENT_PREFIX_RE.match(text) is None:
-        raise InputError(path, f"{text!r} is not a TCGA patient ID; expected e.g. 'TCGA-02-0003'", row=row, column=column)
+        raise InputError(path, f"{text!r} is not a TCGA patient ID; expected e.g. 'TCGA-02-0003'",
+                         row=row, column=column)
     return text[:12]
 
 
@@ -288,7 +290,8 @@ def select_samples(barcodes: Sequence[str], *, source: PathLike | None = None) -
             samples.at[idx, "reason"] = (f"patient has a tumour sample of lower type: {kept_barcode} "
                                          f"(type {kept_type:02d}) kept")
         else:
-            samples.at[idx, "reason"] = f"patient has another sample of the same type with a smaller barcode: {kept_barcode} kept"
+            samples.at[idx, "reason"] = ("patient has another sample of the same type with a smaller barcode: "
+                                         f"{kept_barcode} kept")
 
     dropped = samples[~samples["kept"]]
     counts = {
@@ -592,7 +595,8 @@ def read_clinical_biotab(path: PathLike) -> pd.DataFrame:
             raise InputError(path, "the header row has a single column" + _separator_hint(names[0], "\t"), row=1)
         for i, hrow in enumerate(header_rows[1:], start=2):
             if len(hrow) != len(names):
-                raise InputError(path, f"header row {i} has {len(hrow)} fields but the names row has {len(names)}", row=i)
+                raise InputError(path, f"header row {i} has {len(hrow)} fields but the names row has {len(names)}",
+                                 row=i)
         _check_unique_header(names, path, row=1, what="column name")
         if "bcr_patient_barcode" not in names:
             raise InputError(path, "missing required column 'bcr_patient_barcode' (the patient barcode)",
@@ -897,8 +901,8 @@ def read_gene_set_table(path: PathLike) -> dict[str, list[str]]:
     for j, (name, genes) in enumerate(zip(header, columns), start=1):
         if not name:
             if genes:
-                raise InputError(path, f"column {j} lists {len(genes)} gene(s) but has no set name in the header", row=1,
-                                 column=f"column {j}")
+                raise InputError(path, f"column {j} lists {len(genes)} gene(s) but has no set name in the header",
+                                 row=1, column=f"column {j}")
             empty_columns += 1
             continue
         if name in sets:
@@ -951,8 +955,8 @@ def filter_gene_sets(sets: Mapping[str, Sequence[str]], genes: Iterable[str], *,
         report.append({"set": name, "n_genes_in_file": len(members), "n_genes_matched": len(matched), "kept": ok})
     table = pd.DataFrame(report, columns=GENE_SET_REPORT_COLUMNS)
     src = f" ({source})" if source else ""
-    log_dropped(log, f"gene sets{src}", {f"fewer than {min_size} genes among the expression genes": len(sets) - len(kept)},
-                total=len(sets))
+    log_dropped(log, f"gene sets{src}",
+                {f"fewer than {min_size} genes among the expression genes": len(sets) - len(kept)}, total=len(sets))
     if len(table):
         log.info("gene sets%s: %d of %d listed genes matched the expression genes", src,
                  int(table["n_genes_matched"].sum()), int(table["n_genes_in_file"].sum()))

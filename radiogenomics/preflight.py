@@ -85,9 +85,10 @@ def check_inputs(plan: Mapping[str, Any]) -> dict[str, Any]:
 
     ``plan`` keys: ``expression`` ({path, format, orientation}), ``id_rule``, ``min_informative_genes``,
     ``tables`` (vasari, clanc, clinical, targets: path or None), ``targets_format`` (the target table's
-    layout, :func:`parsers.read_targets_input` keywords ``fmt`` and ``features``; default plain), ``survival`` ({path, time, event} or
-    None), ``biotab_extra`` (paths), ``gene_sets`` (collection -> path), ``target_specs`` (dicts),
-    ``folds``, ``test`` (``expression`` {path, format}, ``targets``, ``patients``: path or None).
+    layout, :func:`parsers.read_targets_input` keywords ``fmt`` and ``features``; default plain), ``survival``
+    ({path, time, event} or None), ``biotab_extra`` (paths), ``gene_sets`` (collection -> path),
+    ``target_specs`` (dicts), ``folds``, ``test`` (``expression`` {path, format}, ``targets``, ``patients``: path
+    or None).
     """
     rule = plan.get("id_rule", "identity")
     ex = plan["expression"]

@@ -249,7 +249,8 @@ class SimulationParams:
         min_programs = PROGRAM_NAMES.index(needed_programs[-1]) + 1
         checks = [
             (self.n_patients >= 20, f"n_patients must be at least 20, got {self.n_patients}"),
-            (0 < self.n_imaged <= self.n_patients, f"n_imaged must be in 1..n_patients ({self.n_patients}), got {self.n_imaged}"),
+            (0 < self.n_imaged <= self.n_patients,
+             f"n_imaged must be in 1..n_patients ({self.n_patients}), got {self.n_imaged}"),
             (0 < self.n_subtyped <= self.n_patients,
              f"n_subtyped must be in 1..n_patients ({self.n_patients}), got {self.n_subtyped}"),
             (min_programs <= self.n_programs <= len(PROGRAM_NAMES),
@@ -380,7 +381,8 @@ class SimulatedCohort:
         (1 dead, 0 alive), the same endpoint as the clinical table."""
         pts = self.patients[self.patients["has_expression"]].sort_index()
         lines = [sep.join([PLAIN_ID_COLUMN, "time", "event"])]
-        lines += [sep.join([pid, str(int(t)), str(int(d))]) for pid, t, d in zip(pts.index, pts["os_days"], pts["dead"])]
+        lines += [sep.join([pid, str(int(t)), str(int(d))])
+                  for pid, t, d in zip(pts.index, pts["os_days"], pts["dead"])]
         return "\n".join(lines) + "\n"
 
     def vasari_text(self) -> str:
@@ -673,7 +675,8 @@ def simulate_cohort(params: SimulationParams | None = None) -> SimulatedCohort:
     age = np.clip(np.round(rng.normal(57.0, 13.0, size=n_total)), 18, 88).astype(int)
     necrosis_high = np.isin(traits["f7"].to_numpy(), TRAITS["f7"]["positive"]).astype(float)
     prolif = activity["PROGRAM_PROLIFERATION"].to_numpy()
-    b_age, b_nec, b_prolif = math.log(AGE_HR_PER_DECADE), math.log(p.necrosis_hazard_ratio), math.log(PROLIFERATION_HR_PER_SD)
+    b_age, b_nec = math.log(AGE_HR_PER_DECADE), math.log(p.necrosis_hazard_ratio)
+    b_prolif = math.log(PROLIFERATION_HR_PER_SD)
     lp = b_age * (age - 60) / 10.0 + b_nec * necrosis_high + b_prolif * prolif
     t_raw = (rng.exponential(size=n_total) / np.exp(lp)) ** (1.0 / WEIBULL_SHAPE)
     t_event = t_raw * (p.median_os_days / np.median(t_raw))

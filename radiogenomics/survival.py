@@ -36,8 +36,8 @@ from lifelines.utils import median_survival_times
 
 from . import parsers
 from .files import InputError, log_dropped
-from .survival_config import (RADIOGENOMIC_MIN_CARRIERS, RADIOGENOMIC_MIN_NON_CARRIERS,  # noqa: F401
-                              check_minimums as _check_minimums, resolve_radiogenomic_minimums)
+from .survival_config import RADIOGENOMIC_MIN_CARRIERS, RADIOGENOMIC_MIN_NON_CARRIERS
+from .survival_config import check_minimums as _check_minimums
 from .stats import benjamini_hochberg
 
 log = logging.getLogger(__name__)
@@ -109,7 +109,8 @@ def _clean_text(values: pd.Series) -> pd.Series:
     """Strip strings; empty strings and bracketed markers (``[Not Available]``) become NaN."""
     out = values.astype("object").where(values.notna(), None)
     out = out.map(lambda v: v.strip() if isinstance(v, str) else v)
-    is_missing = out.map(lambda v: v is None or (isinstance(v, str) and (v == "" or (v.startswith("[") and v.endswith("]"))))
+    is_missing = out.map(lambda v: v is None
+                         or (isinstance(v, str) and (v == "" or (v.startswith("[") and v.endswith("]"))))
                          or (isinstance(v, float) and np.isnan(v)))
     return out.where(~is_missing, np.nan)
 
@@ -647,7 +648,8 @@ def progression_free_survival(clinical: pd.DataFrame,
 def _as_series(groups: pd.Series | pd.DataFrame, what: str = "groups") -> pd.Series:
     if isinstance(groups, pd.DataFrame):
         if groups.shape[1] != 1:
-            raise InputError(None, f"{what} must be a Series or a one-column DataFrame, got columns {list(groups.columns)}")
+            raise InputError(None, f"{what} must be a Series or a one-column DataFrame, "
+                                   f"got columns {list(groups.columns)}")
         groups = groups.iloc[:, 0]
     if not isinstance(groups, pd.Series):
         raise InputError(None, f"{what} must be a pandas Series indexed by patient, got {type(groups).__name__}")

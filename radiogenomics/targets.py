@@ -97,9 +97,11 @@ class TargetSpec:
                 raise ValueError(f"target {self.name!r}: a {self.type} target needs 'classes'")
             if self.type == "binary":
                 if len(self.classes) != 2:
-                    raise ValueError(f"target {self.name!r}: a binary target needs exactly 2 classes, got {list(self.classes)}")
+                    raise ValueError(f"target {self.name!r}: a binary target needs exactly 2 classes, "
+                                     f"got {list(self.classes)}")
                 if self.positive not in self.classes:
-                    raise ValueError(f"target {self.name!r}: positive class {self.positive!r} is not one of {list(self.classes)}")
+                    raise ValueError(f"target {self.name!r}: positive class {self.positive!r} "
+                                     f"is not one of {list(self.classes)}")
             if self.type == "multiclass" and len(self.classes) < 3:
                 raise ValueError(f"target {self.name!r}: a multiclass target needs at least 3 classes")
             seen: dict[str, str] = {}
@@ -232,8 +234,8 @@ def encode_target(spec: TargetSpec, table: pd.DataFrame, *, source_path: str | N
     absent from the test patients only leaves its metric undefined (logged).
     """
     if spec.column not in table.columns:
-        raise InputError(source_path, f"target {spec.name!r} needs column {spec.column!r}; the table has {list(table.columns)}",
-                         column=spec.column)
+        raise InputError(source_path, f"target {spec.name!r} needs column {spec.column!r}; "
+                                      f"the table has {list(table.columns)}", column=spec.column)
     raw = table[spec.column]
     missing_values = set(spec.missing)
     is_na = raw.isna() | raw.astype(str).str.strip().isin(["", "NA"])
@@ -243,7 +245,8 @@ def encode_target(spec: TargetSpec, table: pd.DataFrame, *, source_path: str | N
         dropped[f"value {v!r}"] = int((~is_na & (raw.astype(str).str.strip() == v)).sum())
     keep = raw[~is_na & ~is_missing_label].astype(str).str.strip()
 
-    meta: dict[str, Any] = {"type": spec.type, "source": spec.source, "column": spec.column, "description": spec.description}
+    meta: dict[str, Any] = {"type": spec.type, "source": spec.source, "column": spec.column,
+                            "description": spec.description}
     if spec.type == "continuous" or spec.threshold is not None:
         if pd.api.types.is_numeric_dtype(raw):  # a numeric table (imaging features): no round trip through text
             numeric = raw[keep.index].astype(float)
@@ -255,8 +258,9 @@ def encode_target(spec: TargetSpec, table: pd.DataFrame, *, source_path: str | N
             what = "continuous" if spec.type == "continuous" else "a binarised numeric column (threshold)"
             hint = ("declare the target as binary or multiclass with 'classes' if the column is categorical"
                     if spec.type == "continuous" else "binarise a numeric column, or map the values with 'classes'")
-            raise InputError(source_path, f"target {spec.name!r} is {what} but value {keep[patient]!r} is not a number: "
-                             f"column {spec.column!r} holds text in {int(bad.sum())} of {len(keep)} non-missing cells "
+            raise InputError(source_path, f"target {spec.name!r} is {what} but value {keep[patient]!r} "
+                             f"is not a number: column {spec.column!r} holds text in {int(bad.sum())} of "
+                             f"{len(keep)} non-missing cells "
                              f"(values {_examples(keep[bad])}); {hint}, or list placeholder values under 'missing'",
                              row=patient, column=spec.column)
     if spec.threshold is not None:
@@ -271,7 +275,8 @@ def encode_target(spec: TargetSpec, table: pd.DataFrame, *, source_path: str | N
                     sd=float(values.std()) if len(values) > 1 else None)
         if require_classes and (len(values) < min_class_size or values.nunique() < 2):
             raise InputError(source_path, f"target {spec.name!r} has {len(values)} usable values with "
-                             f"{values.nunique()} distinct; need at least {min_class_size} and 2 distinct", column=spec.column)
+                             f"{values.nunique()} distinct; need at least {min_class_size} and 2 distinct",
+                             column=spec.column)
     else:
         value_to_class = {v: c for c, vs in spec.classes.items() for v in vs}
         if spec.threshold is not None:
@@ -298,9 +303,10 @@ def encode_target(spec: TargetSpec, table: pd.DataFrame, *, source_path: str | N
                                 dropped={k: v for k, v in dropped.items() if v})
         if spec.type == "binary" and counts[spec.positive] == 0:
             raise InputError(source_path, f"target {spec.name!r}: the positive class {spec.positive!r} (values "
-                             f"{list(spec.classes[spec.positive])}) is not present in the data{scope}, so the target is "
-                             f"left with one class ({present}); counts {counts}; values found in column "
-                             f"{spec.column!r}: {found}. Check the positive class and its values against the table",
+                             f"{list(spec.classes[spec.positive])}) is not present in the data{scope}, "
+                             f"so the target is left with one class ({present}); counts {counts}; "
+                             f"values found in column {spec.column!r}: {found}. "
+                             "Check the positive class and its values against the table",
                              column=spec.column)
         absent = [c for c, n in counts.items() if n == 0]
         if spec.type == "multiclass" and absent:
@@ -309,14 +315,14 @@ def encode_target(spec: TargetSpec, table: pd.DataFrame, *, source_path: str | N
                              f"found in column {spec.column!r}: {found}. Remove the class from 'classes' or fix its "
                              "values", column=spec.column)
         if len(present) < 2:
-            raise InputError(source_path, f"target {spec.name!r} is left with one class ({present}) after dropping missing "
-                             f"values{scope}; counts {counts}", column=spec.column)
+            raise InputError(source_path, f"target {spec.name!r} is left with one class ({present}) "
+                             f"after dropping missing values{scope}; counts {counts}", column=spec.column)
         small = {c: n for c, n in counts.items() if n < min_class_size}
         if small:
-            raise InputError(source_path, f"target {spec.name!r}: classes {small} have fewer than {min_class_size} patients"
-                             f"{scope} (needed for stratified {min_class_size}-fold CV); counts {counts}. Merge the "
-                             "class into another (list its values under that class), list its values under "
-                             "'missing', or use fewer folds", column=spec.column)
+            raise InputError(source_path, f"target {spec.name!r}: classes {small} have fewer than "
+                             f"{min_class_size} patients{scope} (needed for stratified {min_class_size}-fold CV); "
+                             f"counts {counts}. Merge the class into another (list its values under that class), "
+                             "list its values under 'missing', or use fewer folds", column=spec.column)
         meta.update(classes=classes, positive=spec.positive, counts=counts, n=int(len(values)))
     return TargetColumn(values=values.rename(spec.name), meta=meta, dropped={k: v for k, v in dropped.items() if v})
 

@@ -485,7 +485,8 @@ class StackedTargetNet(nn.Module):
             self.weights.append(nn.Parameter(torch.stack([n.encoder[i][0].weight.detach() for n in nets]).contiguous()))
             info = {"act": block[-1], "bn": None, "bias": None}
             if lin.bias is not None:  # a Linear feeding a BatchNorm has none (nets.mlp_block)
-                self.biases.append(nn.Parameter(torch.stack([n.encoder[i][0].bias.detach() for n in nets]).contiguous()))
+                self.biases.append(nn.Parameter(
+                    torch.stack([n.encoder[i][0].bias.detach() for n in nets]).contiguous()))
                 info["bias"] = len(self.biases) - 1
             if bn is not None:
                 self.gammas.append(nn.Parameter(torch.stack([n.encoder[i][1].weight.detach() for n in nets])))
@@ -617,11 +618,11 @@ class StackedRuns:
             self.optimizer.zero_grad()
             outs = self.net([None if i is None else x[i] for x, i in zip(self.xs, idx)], self.states)
             losses = [None if i is None else lf(o, y[i]) for lf, o, y, i in zip(self.loss_fns, outs, self.ys, idx)]
-            sum(l for l in losses if l is not None).backward()
+            sum(loss for loss in losses if loss is not None).backward()
             self.optimizer.step(active)
-            for k, (l, i) in enumerate(zip(losses, idx)):
-                if l is not None:
-                    totals[k] += float(l.detach()) * len(i)
+            for k, (loss, i) in enumerate(zip(losses, idx)):
+                if loss is not None:
+                    totals[k] += float(loss.detach()) * len(i)
                     counts[k] += len(i)
         return [t / max(c, 1) for t, c in zip(totals, counts)]
 
@@ -734,7 +735,8 @@ def load_encoder(path: str) -> tuple[Encoder, list[str], dict]:
 
     blob = load_torch(path)  # torch.load(weights_only=True)
     arch = blob["arch"]
-    model = Autoencoder(len(blob["genes"]), arch["hidden"], arch.get("activation", "tanh"), arch.get("batch_norm", True))
+    model = Autoencoder(len(blob["genes"]), arch["hidden"], arch.get("activation", "tanh"),
+                        arch.get("batch_norm", True))
     model.load_state_dict(blob["state_dict"])
     # the patients the autoencoder was trained on (radiogenomics.selection checks them against each test fold)
     patients = blob.get("info", {}).get("patients")
@@ -883,7 +885,8 @@ def cross_validate(expression: pd.DataFrame, y: pd.Series, folds: pd.DataFrame, 
                          f"(e.g. {list(missing[:5])})")
     extra = y.index.difference(folds.index)
     if len(extra):
-        log.warning("%s: %d patients with a target value are not in the split file and are not used", target, len(extra))
+        log.warning("%s: %d patients with a target value are not in the split file and are not used",
+                    target, len(extra))
     pred_rows, score_rows, models = [], [], {}
     cols = output_columns(target_type, classes)
     for k in sorted(folds.unique()):

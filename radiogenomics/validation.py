@@ -288,7 +288,8 @@ def coverage_curve(single_gene_table: pd.DataFrame, reference_genes: Iterable[st
     if score is not None:
         if score not in single_gene_table.columns:
             raise ValueError(f"the single-gene table has no column {score!r}")
-        table = single_gene_table.assign(_key=-single_gene_table[score].astype(float), _gene=single_gene_table["set"].astype(str))
+        table = single_gene_table.assign(_key=-single_gene_table[score].astype(float),
+                                         _gene=single_gene_table["set"].astype(str))
         table = table.sort_values(["_key", "_gene"], kind="stable", na_position="last")
     elif "rank" in single_gene_table.columns:
         table = single_gene_table.sort_values("rank", kind="stable")

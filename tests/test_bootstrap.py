@@ -91,15 +91,15 @@ def test_pairing_a_model_against_itself_differs_by_exactly_zero():
 
 
 def test_summary_columns_and_cv_mean():
-    parts, boots, cvs = [], [], []
+    boots, cvs = [], []
     for target, kind in (("f5", "binary"), ("subtype", "multiclass"), ("size", "continuous")):
         pred = _predictions(kind, seed=len(target))
         boots.append(bootstrap.bootstrap_scores(pred, kind, CLASSES[kind], n_boot=100, seed=2, target=target))
         cvs.append(bootstrap.fold_scores(pred, kind, CLASSES[kind], target=target))
     boot, cv = pd.concat(boots), pd.concat(cvs)
     summary = bootstrap.summarise(cv, boot)
-    assert list(summary.columns) == ["target", "model", "metric", "n_folds", "mean_score", "ci_low", "ci_high", "n_boot",
-                                     "diff_mean", "diff_ci_low", "diff_ci_high"]
+    assert list(summary.columns) == ["target", "model", "metric", "n_folds", "mean_score", "ci_low", "ci_high",
+                                     "n_boot", "diff_mean", "diff_ci_low", "diff_ci_high"]
     assert dict(zip(summary["target"], summary["metric"])) == {"f5": "auc", "subtype": "auc_macro", "size": "r2"}
     row = summary[(summary["target"] == "f5") & (summary["model"] == "svm")].iloc[0]
     assert row["mean_score"] == pytest.approx(cv[(cv["target"] == "f5") & (cv["model"] == "svm")]["value"].mean())

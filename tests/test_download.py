@@ -27,7 +27,7 @@ TCGA_CONFIG = REPO / "config" / "tcga_gbm.yaml"
 class _Handler(http.server.SimpleHTTPRequestHandler):
     """Serves a folder; ``/truncated/<name>`` announces more bytes than it sends, then hangs up."""
 
-    def do_GET(self):  # noqa: N802 (http.server naming)
+    def do_GET(self):
         if self.path.startswith("/truncated/"):
             body = b"only part of the table"
             self.send_response(200)
@@ -218,7 +218,8 @@ def test_disabled_plan_provides_nothing():
      r"downloads\.sources\.s\.input: unknown workflow input 'imaging'"),
     ({"url": "https://example.org/a.txt", "sha256": None, "path": "nowhere/a.txt"},
      r"downloads\.sources\.s\.path: local file 'nowhere/a.txt' not found"),
-    ({"url": "https://example.org/a.txt", "sha256": None, "md5": "x"}, r"downloads\.sources\.s: unknown keys \['md5'\]"),
+    ({"url": "https://example.org/a.txt", "sha256": None, "md5": "x"},
+     r"downloads\.sources\.s: unknown keys \['md5'\]"),
 ])
 def test_plan_rejects_bad_sources(source, message):
     with pytest.raises(ValueError, match=message):

@@ -1,8 +1,9 @@
-"""Faults on the tiny config (one trait's saliency GSEA and the jobs it needs): snakemake and its jobs SIGKILLed while a network trains and again while an enrichment
-job runs leave no complete-looking output of the killed jobs; `snakemake --unlock` and `--rerun-incomplete` (as
-Snakemake's messages ask) finish the run with the same tables as an uninterrupted run (the `tiny_run` fixture).
-While the resumed run works, a second `snakemake` on the same directory fails fast (Snakemake's incomplete-files
-message, and with --rerun-incomplete its lock message) and changes nothing."""
+"""Faults on the tiny config (one trait's saliency GSEA and the jobs it needs): snakemake and its jobs SIGKILLed
+while a network trains and again while an enrichment job runs leave no complete-looking output of the killed
+jobs; `snakemake --unlock` and `--rerun-incomplete` (as Snakemake's messages ask) finish the run with the same
+tables as an uninterrupted run (the `tiny_run` fixture). While the resumed run works, a second `snakemake` on the
+same directory fails fast (Snakemake's incomplete-files message, and with --rerun-incomplete its lock message)
+and changes nothing."""
 
 from __future__ import annotations
 

@@ -152,7 +152,8 @@ def test_matrix_duplicated_genes_and_samples(tmp_path):
      "'TP53'"),
 ])
 def test_matrix_non_numeric_cell_names_row_and_column(tmp_path, orientation, rows, row, column):
-    msg = expect_error("non-numeric value", parsers.read_matrix, write(tmp_path, "n.tsv", rows), orientation=orientation)
+    msg = expect_error("non-numeric value", parsers.read_matrix, write(tmp_path, "n.tsv", rows),
+                       orientation=orientation)
     assert row in msg and f"column {column}" in msg and "n.tsv" in msg
 
 
@@ -192,7 +193,8 @@ def test_matrix_tcga_rule_applies_select_samples(tmp_path):
     only_normal = [["gene", "TCGA-02-0003-11A"], ["TP53", "1"]]
     expect_error("no sample left", parsers.read_matrix, write(tmp_path, "t4.tsv", only_normal),
                  orientation="genes_x_samples", id_rule="tcga")
-    msg = expect_error("not a TCGA barcode", parsers.read_matrix, write(tmp_path, "t5.tsv", [["gene", "P1"], ["A", "1"]]),
+    msg = expect_error("not a TCGA barcode", parsers.read_matrix,
+                       write(tmp_path, "t5.tsv", [["gene", "P1"], ["A", "1"]]),
                        orientation="genes_x_samples", id_rule="tcga")
     assert "column 'P1'" in msg
 
@@ -253,7 +255,7 @@ def test_target_table_strings_and_missing(tmp_path):
     assert table.loc["P2", "volume"] == "1.5e3" and table.loc["P3", "volume"] == "17"
     assert pd.isna(table.loc["P1", "volume"]) and pd.isna(table.loc["P1", "histology"])
     assert table.loc["P2", "f5"] == "n/a"  # only NA / empty are missing; target definitions decide the rest
-    assert (table.dtypes == object).all()
+    assert (table.dtypes == "object").all()
 
 
 def test_target_table_id_rules_and_duplicates(tmp_path):

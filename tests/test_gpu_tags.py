@@ -4,6 +4,7 @@ test needs a GPU)."""
 
 from __future__ import annotations
 
+import importlib
 import logging
 import re
 import sys
@@ -19,7 +20,7 @@ from radiogenomics import masking, saliency
 from radiogenomics.nets import FittedModel, Scaler, TargetNet
 
 sys.path.insert(0, str(REPO / "workflow" / "scripts"))
-import _common  # noqa: E402
+_common = importlib.import_module("_common")  # the scripts' shared start-up, importable once its folder is on the path
 
 # evaluate_network_fold(s): the per-fold and the batched rule (evaluation.split_folds), both defined in models.smk
 GPU_RULES = {"train_autoencoder", "evaluate_network_fold", "evaluate_network_folds", "final_network", "gene_masking",

@@ -48,7 +48,11 @@ def test_demographics_counts_per_cohort_by_patient_id():
     # cohort order and the endpoint's row order differ: the join is by patient ID
     cohorts = {"all": list(cov.index) + ["TCGA-AA-0099"], "imaged": ["TCGA-AA-0002", "TCGA-AA-0001"]}
     long = paper.demographics(cov, cohorts, endpoint)
-    get = lambda c, v, lvl, col="count": long.set_index(["cohort", "variable", "level"]).loc[(c, v, lvl), col]  # noqa: E731
+    indexed = long.set_index(["cohort", "variable", "level"])
+
+    def get(c, v, lvl, col="count"):
+        return indexed.loc[(c, v, lvl), col]
+
     assert get("all", "patients", "n") == 6
     assert get("all", "gender", "male") == 2 and get("all", "gender", "female") == 2
     assert get("all", "gender", "missing") == 2  # one [Not Available], one patient without a clinical row

@@ -42,7 +42,8 @@ def written(cohort, tmp_path_factory) -> dict[str, Path]:
 def parsed(written):
     expression, samples = parsers.read_expression_matrix(written["expression"])
     return {"expression": expression, "samples": samples, "vasari": parsers.read_vasari(written["vasari"]),
-            "clinical": parsers.read_clinical_biotab(written["clinical"]), "clanc": parsers.read_clanc(written["clanc"])}
+            "clinical": parsers.read_clinical_biotab(written["clinical"]),
+            "clanc": parsers.read_clanc(written["clanc"])}
 
 
 def binarised(cohort, parsed, code: str) -> pd.Series:
@@ -269,7 +270,8 @@ def test_driver_programs_predict_traits(cohort, parsed):
             assert cv_auc(means, y) > 0.7, code
             # an unrelated program does not predict it
             unrelated = "PROGRAM_P53"
-            assert cv_auc(expression.loc[y.index, cohort.programs[unrelated]].mean(axis=1).to_numpy()[:, None], y) < 0.65
+            unrelated_mean = expression.loc[y.index, cohort.programs[unrelated]].mean(axis=1).to_numpy()
+            assert cv_auc(unrelated_mean[:, None], y) < 0.65
         else:
             linear = cv_auc(means, y)
             z = (means - means.mean(axis=0)) / means.std(axis=0)
@@ -292,7 +294,7 @@ def test_study_size_runs(tmp_path):
     assert len(parsers.read_clanc(paths["clanc"]).subtypes) == 173
 
 
-# --------------------------------------------------------------------------- optional: radiomic / histology targets, test cohort
+# ------------------------------------------------------------ optional: radiomic / histology targets, test cohort
 
 OPTIONAL_PARAMS = dict(n_patients=400, n_imaged=300, n_radiomic=24, histology=True, n_test_patients=120)
 OPTIONAL_FILES = {"plain_targets": "radiomics.tsv", "test_expression": "test_expression.tsv",
@@ -474,8 +476,8 @@ def test_test_cohort_is_disjoint_and_follows_the_same_model(optional_cohort, opt
     drivers = truth["radiomic"][feature]["drivers"]
     y_train = optional_parsed["targets"][feature].astype(float).dropna()
     y_test = test_targets[feature].astype(float).dropna()
-    x_train = np.column_stack([program_means(optional_parsed["expression"].loc[y_train.index], optional_cohort, drivers),
-                               np.ones(len(y_train))])
+    train_means = program_means(optional_parsed["expression"].loc[y_train.index], optional_cohort, drivers)
+    x_train = np.column_stack([train_means, np.ones(len(y_train))])
     beta, *_ = np.linalg.lstsq(x_train, y_train.to_numpy(), rcond=None)
     x_test = np.column_stack([program_means(test_expression.loc[y_test.index], optional_cohort, drivers),
                               np.ones(len(y_test))])

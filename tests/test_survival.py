@@ -196,8 +196,8 @@ def test_benjamini_hochberg_hand_example():
 
 def test_logrank_table_rows_and_fdr():
     endpoint, groups = _cohort(150)
-    targets = pd.DataFrame({"trait": groups, "constant": "x", "noise": np.random.default_rng(1).choice(["u", "v"], 150)},
-                           index=groups.index).iloc[::-1]
+    noise = np.random.default_rng(1).choice(["u", "v"], 150)
+    targets = pd.DataFrame({"trait": groups, "constant": "x", "noise": noise}, index=groups.index).iloc[::-1]
     table = survival.logrank_table(endpoint, targets, ["trait", "constant", "noise"])
     assert list(table.columns) == ["trait", "n", "n_groups", "events", "statistic", "p", "note", "fdr"]
     assert table["trait"].tolist() == ["trait", "constant", "noise"]

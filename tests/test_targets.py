@@ -188,6 +188,7 @@ def test_binary_positive_class_not_in_data():
     with pytest.raises(InputError, match="unknown category 'Current'"):
         targets.encode_target(spec, table, min_class_size=1)
     table = plain_table(smoker=["Never", "Never", "n/a", "Never"])
-    with pytest.raises(InputError, match=r"positive class 'current' \(values \['Current smoker'\]\) is not present") as e:
+    not_present = r"positive class 'current' \(values \['Current smoker'\]\) is not present"
+    with pytest.raises(InputError, match=not_present) as e:
         targets.encode_target(spec, table, source_path="t.tsv", min_class_size=1)
     assert "one class" in str(e.value) and "'Never' (3)" in str(e.value)

@@ -58,7 +58,8 @@ def test_single_gene_masking_equals_naive_out_of_fold_masking(tiny_run):
     expression = pd.read_parquet(tiny_run / "ingest" / "expression.parquet")
     y = pd.read_parquet(tiny_run / "cohorts" / "targets.parquet")["f7"].dropna().astype(int)
     folds = cohorts.read_folds(str(tiny_run / "splits" / "f7.tsv")).set_index("patient")["fold"]
-    models = {k: FittedModel.load(tiny_run / "models" / "f7" / "network" / f"fold{k}.pt") for k in sorted(folds.unique())}
+    models = {k: FittedModel.load(tiny_run / "models" / "f7" / "network" / f"fold{k}.pt")
+              for k in sorted(folds.unique())}
     genes = [table.index[0], table.index[len(table) // 2], table.index[-1]]
     for gene in genes:
         outputs, truth = [], []

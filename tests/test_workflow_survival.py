@@ -195,12 +195,14 @@ def test_read_endpoint_restores_types(tmp_path):
                              "death_days_to": ["100", np.nan, "30", np.nan],
                              "last_contact_days_to": ["50", "400", "10", "20"],
                              "age_at_initial_pathologic_diagnosis": ["70", "40", "55", "61"],
-                             "gender": ["MALE", "FEMALE", "FEMALE", "MALE"], "race": ["WHITE", "ASIAN", np.nan, "WHITE"]},
+                             "gender": ["MALE", "FEMALE", "FEMALE", "MALE"],
+                             "race": ["WHITE", "ASIAN", np.nan, "WHITE"]},
                             index=pd.Index(["TCGA-00-0001", "TCGA-00-0002", "TCGA-00-0003", "TCGA-00-0004"]))
     endpoint, _ = survival.overall_survival(clinical)
     files.write_table(endpoint, tmp_path / "endpoint.tsv", index=True)
     back = survival.read_endpoint(tmp_path / "endpoint.tsv")
-    pd.testing.assert_frame_equal(back[["time", "event", "gender", "race"]], endpoint[["time", "event", "gender", "race"]])
+    columns = ["time", "event", "gender", "race"]
+    pd.testing.assert_frame_equal(back[columns], endpoint[columns])
     assert list(back["age_group"].cat.categories) == list(endpoint["age_group"].cat.categories)
     assert back["age_group"].cat.categories[0].startswith("<=")
     (tmp_path / "bad.tsv").write_text("patient\ttime\nTCGA-00-0001\t5\n")

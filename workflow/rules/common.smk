@@ -5,9 +5,9 @@ from pathlib import Path
 REPO = Path(workflow.basedir)
 sys.path.insert(0, str(REPO))
 
-from radiogenomics import config_check  # noqa: E402
-from radiogenomics import selection as model_selection  # noqa: E402
-from radiogenomics.targets import resolve_specs  # noqa: E402
+from radiogenomics import config_check
+from radiogenomics import selection as model_selection
+from radiogenomics.targets import resolve_specs
 
 # The schema's defaults are filled in as snakemake.utils.validate does; a bad config stops with one short
 # message (unknown key with its path and the closest valid key, wrong type, ...), not a dump of the schema.
@@ -31,7 +31,7 @@ SIMULATED_GENE_SETS = {
 # --- public-data downloads (rules: workflow/rules/download.smk; code: radiogenomics/download.py) ---
 # With downloads.enabled, a source's `input:` replaces that entry of `inputs` (its local `path`, or
 # the file the download rule fetches into downloads.dir). Ignored when simulate.enabled.
-from radiogenomics import download as public_data  # noqa: E402
+from radiogenomics import download as public_data
 
 DOWNLOADS = public_data.plan(
     config["downloads"],
@@ -73,8 +73,8 @@ if not has_input("expression"):
     raise ValueError("config: inputs.expression is required when simulate.enabled is false")
 
 # --- generic inputs: plain target table, held-out test cohort (ingest.smk, cohorts.smk, test_cohort.smk) ---
-from radiogenomics import parsers as _parsers  # noqa: E402
-from radiogenomics.simulate import HISTOLOGY_TARGET, radiomic_feature_names  # noqa: E402
+from radiogenomics import parsers as _parsers
+from radiogenomics.simulate import HISTOLOGY_TARGET, radiomic_feature_names
 
 _SIM = config["simulate"]
 SIM_PLAIN_TARGETS = SIMULATED and (_SIM.get("n_radiomic", 0) > 0 or _SIM.get("histology", False))
@@ -158,7 +158,7 @@ NETWORK_CONFIGS = model_selection.check_settings(SELECTION_SETTINGS)["network_co
 ENCODER_ARCHS = model_selection.required_encoders(NETWORK_CONFIGS) if config["autoencoder"]["enabled"] else {}
 # Which autoencoder each target's networks transfer (radiogenomics.cohorts.encoder_scope): the shared one
 # (imaging targets: their patients are never in its cohort) or one per outer fold (e.g. the subtype target).
-from radiogenomics.cohorts import encoder_scope  # noqa: E402
+from radiogenomics.cohorts import encoder_scope
 
 ENCODER_SCOPES = {s.name: encoder_scope(s.source) for s in TARGET_SPECS} if ENCODER_ARCHS else {}
 MODELS = list(EVALUATION["models"])
@@ -191,7 +191,7 @@ COLLECTIONS = collections()
 # Every user-supplied table is read and checked now, with the functions the ingest / targets jobs use, so a
 # bad input stops the run before any job starts (and before Snakemake removes earlier outputs to rerun).
 # Simulated inputs are written by the workflow; inputs still to be downloaded are checked by their jobs.
-from radiogenomics import preflight  # noqa: E402
+from radiogenomics import preflight
 
 if not SIMULATED:
     _TEST_FORMAT = config["inputs"]["test"].get("expression_format") or config["inputs"]["expression_format"]

@@ -4,7 +4,7 @@
 
 from snakemake.logging import logger
 
-from radiogenomics.survival_config import resolve_radiogenomic_minimums  # noqa: E402
+from radiogenomics.survival_config import resolve_radiogenomic_minimums
 
 SURVIVAL = config["survival"]
 # Least carriers and non-carriers of a tested radiogenomic trait (the older radiogenomic_min_patients is read as the

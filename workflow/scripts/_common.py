@@ -9,7 +9,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from radiogenomics import logs  # noqa: E402
+from radiogenomics import logs
 
 
 def start(snakemake, name: str, *, uses_torch: bool | None = None):

@@ -7,13 +7,13 @@ is fitted: a test cohort overlapping the training patients stops the workflow. A
 
 import _common
 
-log = _common.start(snakemake, "build_targets")  # noqa: F821
+log = _common.start(snakemake, "build_targets")
 
-import pandas as pd  # noqa: E402
+import pandas as pd
 
-from radiogenomics import cohorts, files, heldout, parsers, selection, targets  # noqa: E402
+from radiogenomics import cohorts, files, heldout, parsers, selection, targets
 
-inp, out, params = snakemake.input, snakemake.output, snakemake.params  # noqa: F821
+inp, out, params = snakemake.input, snakemake.output, snakemake.params
 specs = [targets.spec_from_dict(d) for d in params.specs]
 sources = {}
 if "vasari" in inp.keys():
@@ -45,7 +45,8 @@ if params.permute_labels:
     for i, name in enumerate(table.columns):
         present = table[name].dropna()
         table.loc[present.index, name] = selection.permute_labels(present, params.seed + i).to_numpy()
-        log.warning("evaluation.permute_labels: labels of %s permuted among its %d patients (null run)", name, len(present))
+        log.warning("evaluation.permute_labels: labels of %s permuted among its %d patients (null run)",
+                    name, len(present))
 imaged = pd.Index([])
 for name in ("vasari", "targets"):  # imaging annotations: VASARI and the plain (e.g. radiomic) target table
     if name in sources:

@@ -2,13 +2,13 @@
 
 import _common
 
-log = _common.start(snakemake, "download")  # noqa: F821
+log = _common.start(snakemake, "download")
 
-from radiogenomics import download  # noqa: E402
+from radiogenomics import download
 
-params = snakemake.params  # noqa: F821
-log.info("source %s: %s -> %s", params.source, params.url, snakemake.output.download)  # noqa: F821
-result = download.fetch(params.url, snakemake.output.download, params.sha256, timeout=params.timeout)  # noqa: F821
+params = snakemake.params
+log.info("source %s: %s -> %s", params.source, params.url, snakemake.output.download)
+result = download.fetch(params.url, snakemake.output.download, params.sha256, timeout=params.timeout)
 if result.verified:
     log.info("source %s: %d bytes, sha256 %s verified", params.source, result.n_bytes, result.sha256)
 else:

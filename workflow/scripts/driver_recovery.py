@@ -3,13 +3,13 @@ saliency-GSEA summary, the GSEA of the gene-trait correlation and the GSEA of si
 
 import _common
 
-log = _common.start(snakemake, "driver_recovery")  # noqa: F821
+log = _common.start(snakemake, "driver_recovery")
 
-import pandas as pd  # noqa: E402
+import pandas as pd
 
-from radiogenomics import files, recovery  # noqa: E402
+from radiogenomics import files, recovery
 
-inp, out, params = snakemake.input, snakemake.output, snakemake.params  # noqa: F821
+inp, out, params = snakemake.input, snakemake.output, snakemake.params
 truth = files.read_json(inp.truth)
 
 

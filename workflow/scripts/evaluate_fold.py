@@ -13,15 +13,15 @@ import time
 
 import _common
 
-model_name = getattr(snakemake.wildcards, "baseline", "network")  # noqa: F821
+model_name = getattr(snakemake.wildcards, "baseline", "network")
 # comparison-model jobs never import torch (about 1 s of start-up per job)
-log = _common.start(snakemake, "evaluate_fold", uses_torch=model_name == "network")  # noqa: F821
+log = _common.start(snakemake, "evaluate_fold", uses_torch=model_name == "network")
 
-import pandas as pd  # noqa: E402
+import pandas as pd
 
-from radiogenomics import cohorts, files, selection, targets  # noqa: E402
+from radiogenomics import cohorts, files, selection, targets
 
-inp, out, params, wc = snakemake.input, snakemake.output, snakemake.params, snakemake.wildcards  # noqa: F821
+inp, out, params, wc = snakemake.input, snakemake.output, snakemake.params, snakemake.wildcards
 single = hasattr(wc, "fold")
 fold_ids = [int(wc.fold)] if single else [int(k) for k in params.folds]
 
@@ -31,7 +31,7 @@ def per_fold(name: str) -> list[str]:
     value = getattr(out, name)
     paths = [value] if single else list(value)
     if len(paths) != len(fold_ids):
-        raise ValueError(f"rule {snakemake.rule}: {len(paths)} {name} outputs for {len(fold_ids)} folds")  # noqa: F821
+        raise ValueError(f"rule {snakemake.rule}: {len(paths)} {name} outputs for {len(fold_ids)} folds")
     return paths
 
 
@@ -46,7 +46,7 @@ if model_name == "network":
 
     # encoder_{arch}: the shared (or this fold's) encoder; encoder_{arch}__fold{k}: fold k's (batched job)
     encoder_paths = {k[len("encoder_"):]: v for k, v in inp.items() if k.startswith("encoder_")}
-    on_device = training.on_device(_common.device(snakemake, log))  # noqa: F821
+    on_device = training.on_device(_common.device(snakemake, log))
 
 
 def fold_encoders(fold: int) -> dict:

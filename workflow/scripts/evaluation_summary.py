@@ -2,13 +2,13 @@
 
 import _common
 
-log = _common.start(snakemake, "evaluation_summary")  # noqa: F821
+log = _common.start(snakemake, "evaluation_summary")
 
-import pandas as pd  # noqa: E402
+import pandas as pd
 
-from radiogenomics import bootstrap, evaluation, figures, files  # noqa: E402
+from radiogenomics import bootstrap, evaluation, figures, files
 
-inp, out, params = snakemake.input, snakemake.output, snakemake.params  # noqa: F821
+inp, out, params = snakemake.input, snakemake.output, snakemake.params
 meta = files.read_json(inp.meta)
 scores, boots, selected = [], [], {}
 for target in params.targets:

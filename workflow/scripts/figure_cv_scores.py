@@ -2,12 +2,12 @@
 
 import _common
 
-log = _common.start(snakemake, "figure_cv_scores")  # noqa: F821
+log = _common.start(snakemake, "figure_cv_scores")
 
-import pandas as pd  # noqa: E402
+import pandas as pd
 
-from radiogenomics import figures  # noqa: E402
+from radiogenomics import figures
 
-scores = pd.read_csv(snakemake.input.scores, sep="\t")  # noqa: F821
+scores = pd.read_csv(snakemake.input.scores, sep="\t")
 network = scores[scores["model"] == "network"].rename(columns={"value": "metric_value"})
-figures.plot_cv_scores(network, snakemake.output.figure)  # noqa: F821
+figures.plot_cv_scores(network, snakemake.output.figure)

@@ -2,11 +2,11 @@
 
 import _common
 
-log = _common.start(snakemake, "figure_driver_recovery")  # noqa: F821
+log = _common.start(snakemake, "figure_driver_recovery")
 
-import pandas as pd  # noqa: E402
+import pandas as pd
 
-from radiogenomics import figures  # noqa: E402
+from radiogenomics import figures
 
-table = pd.read_csv(snakemake.input.table, sep="\t")  # noqa: F821
-figures.plot_driver_recovery(table.rename(columns={"masking_rank": "rank"}), snakemake.output.figure)  # noqa: F821
+table = pd.read_csv(snakemake.input.table, sep="\t")
+figures.plot_driver_recovery(table.rename(columns={"masking_rank": "rank"}), snakemake.output.figure)

@@ -2,10 +2,10 @@
 
 import _common
 
-log = _common.start(snakemake, "figure_enrichment")  # noqa: F821
+log = _common.start(snakemake, "figure_enrichment")
 
-from radiogenomics import enrichment, figures  # noqa: E402
+from radiogenomics import enrichment, figures
 
-inp, out, params = snakemake.input, snakemake.output, snakemake.params  # noqa: F821
+inp, out, params = snakemake.input, snakemake.output, snakemake.params
 summaries = enrichment.read_summaries(params.targets, inp.summaries)
 figures.plot_enrichment_heatmap(summaries, out.figure)

@@ -3,13 +3,13 @@ set of the same size), grouped by true subtype; coverage of the ClaNC genes by s
 
 import _common
 
-log = _common.start(snakemake, "figure_subtype_validation")  # noqa: F821
+log = _common.start(snakemake, "figure_subtype_validation")
 
-import pandas as pd  # noqa: E402
+import pandas as pd
 
-from radiogenomics import figures  # noqa: E402
+from radiogenomics import figures
 
-inp, out = snakemake.input, snakemake.output  # noqa: F821
+inp, out = snakemake.input, snakemake.output
 probs = pd.read_parquet(inp.probabilities)
 figures.plot_subtype_masking_heatmap(probs, out.heatmap, random_draw=0)
 coverage = pd.read_csv(inp.coverage, sep="\t")

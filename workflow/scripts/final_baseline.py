@@ -3,13 +3,13 @@ scored once on the held-out test cohort."""
 
 import _common
 
-log = _common.start(snakemake, "final_baseline")  # noqa: F821
+log = _common.start(snakemake, "final_baseline")
 
-import pandas as pd  # noqa: E402
+import pandas as pd
 
-from radiogenomics import baseline_files, files, selection, targets  # noqa: E402
+from radiogenomics import baseline_files, files, selection, targets
 
-inp, out, params, wc = snakemake.input, snakemake.output, snakemake.params, snakemake.wildcards  # noqa: F821
+inp, out, params, wc = snakemake.input, snakemake.output, snakemake.params, snakemake.wildcards
 meta = files.read_json(inp.meta)[wc.target]
 expression = pd.read_parquet(inp.expression)
 y = targets.target_vector(pd.read_parquet(inp.targets), wc.target, meta["type"])

@@ -2,19 +2,19 @@
 
 import _common
 
-log = _common.start(snakemake, "final_network")  # noqa: F821
+log = _common.start(snakemake, "final_network")
 
-import pandas as pd  # noqa: E402
+import pandas as pd
 
-from radiogenomics import files, selection, targets, training  # noqa: E402
+from radiogenomics import files, selection, targets, training
 
-inp, out, params, wc = snakemake.input, snakemake.output, snakemake.params, snakemake.wildcards  # noqa: F821
+inp, out, params, wc = snakemake.input, snakemake.output, snakemake.params, snakemake.wildcards
 meta = files.read_json(inp.meta)[wc.target]
 expression = pd.read_parquet(inp.expression)
 y = targets.target_vector(pd.read_parquet(inp.targets), wc.target, meta["type"])
 encoders = training.load_encoders({k[len("encoder_"):]: v for k, v in inp.items() if k.startswith("encoder_")},
                                   list(expression.columns))
-with training.on_device(_common.device(snakemake, log)):  # noqa: F821
+with training.on_device(_common.device(snakemake, log)):
     chosen = selection.select_final("network", expression, y, meta["type"], meta["classes"],
                                     settings=params.settings, seed=params.seed, encoders=encoders or None,
                                     target=wc.target)

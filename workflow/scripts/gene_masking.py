@@ -6,20 +6,20 @@ predicts all of the target's patients (the study's approach).
 
 import _common
 
-log = _common.start(snakemake, "gene_masking")  # noqa: F821
+log = _common.start(snakemake, "gene_masking")
 
-import pandas as pd  # noqa: E402
+import pandas as pd
 
-from radiogenomics import files, masking, parsers, targets  # noqa: E402
+from radiogenomics import files, masking, parsers, targets
 
-inp, out, params, wc = snakemake.input, snakemake.output, snakemake.params, snakemake.wildcards  # noqa: F821
+inp, out, params, wc = snakemake.input, snakemake.output, snakemake.params, snakemake.wildcards
 expression = pd.read_parquet(inp.expression)
 gene_sets = parsers.read_gmt(inp.gene_sets)
 model, folds, target_type = _common.load_networks(inp, params.mode == "out_of_fold")
 y = targets.target_vector(pd.read_parquet(inp.targets), wc.target, target_type)
 table = masking.gene_masking(model, expression, y, gene_sets, folds=folds, n_random=params.n_random,
                              seed=params.seed, collection=wc.collection,
-                             device=_common.device(snakemake, log))  # noqa: F821
+                             device=_common.device(snakemake, log))
 log.info("%s x %s (%s): %d sets masked; unmasked score %s; top sets %s", wc.target, wc.collection, params.mode,
          len(table), table.attrs.get("full_score"), table["set"].head(5).tolist())
 table.attrs = {}

@@ -2,16 +2,16 @@
 
 import _common
 
-log = _common.start(snakemake, "ingest_clanc")  # noqa: F821
+log = _common.start(snakemake, "ingest_clanc")
 
-import pandas as pd  # noqa: E402
+import pandas as pd
 
-from radiogenomics import files, parsers  # noqa: E402
+from radiogenomics import files, parsers
 
-clanc = parsers.read_clanc(snakemake.input.clanc)  # noqa: F821
+clanc = parsers.read_clanc(snakemake.input.clanc)
 subtypes = pd.DataFrame({"subtype": clanc.subtypes})
 subtypes.index.name = "patient"
 log.info("subtypes: %s", subtypes["subtype"].value_counts().to_dict())
-files.write_table(subtypes, snakemake.output.subtypes, index=True)  # noqa: F821
+files.write_table(subtypes, snakemake.output.subtypes, index=True)
 files.write_text(parsers.format_gmt(clanc.gene_sets, description="Verhaak 2010 ClaNC subtype gene set"),
-                 snakemake.output.gene_sets)  # noqa: F821
+                 snakemake.output.gene_sets)

@@ -2,10 +2,10 @@
 
 import _common
 
-log = _common.start(snakemake, "ingest_clinical")  # noqa: F821
+log = _common.start(snakemake, "ingest_clinical")
 
-from radiogenomics import files, parsers  # noqa: E402
+from radiogenomics import files, parsers
 
-clinical = parsers.read_clinical_biotab(snakemake.input.clinical)  # noqa: F821
+clinical = parsers.read_clinical_biotab(snakemake.input.clinical)
 log.info("clinical: %d patients, %d columns", *clinical.shape)
-files.write_table(clinical, snakemake.output.clinical, index=True)  # noqa: F821
+files.write_table(clinical, snakemake.output.clinical, index=True)

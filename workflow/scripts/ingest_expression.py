@@ -8,13 +8,13 @@ genes are given and the test matrix is cut to them (a missing training gene is a
 
 import _common
 
-log = _common.start(snakemake, "ingest_expression")  # noqa: F821
+log = _common.start(snakemake, "ingest_expression")
 
-import pandas as pd  # noqa: E402
+import pandas as pd
 
-from radiogenomics import files, heldout, parsers  # noqa: E402
+from radiogenomics import files, heldout, parsers
 
-inp, out, params = snakemake.input, snakemake.output, snakemake.params  # noqa: F821
+inp, out, params = snakemake.input, snakemake.output, snakemake.params
 path, fmt = inp.expression, params.format
 expression, samples = parsers.read_expression_input(path, fmt=fmt, orientation=params.orientation,
                                                     id_rule=params.id_rule)

@@ -2,17 +2,17 @@
 
 import _common
 
-log = _common.start(snakemake, "ingest_gene_sets")  # noqa: F821
+log = _common.start(snakemake, "ingest_gene_sets")
 
-import pandas as pd  # noqa: E402
+import pandas as pd
 
-from radiogenomics import files, parsers  # noqa: E402
+from radiogenomics import files, parsers
 
-source = snakemake.input.gene_sets  # noqa: F821
+source = snakemake.input.gene_sets
 sets = parsers.read_gene_sets(source)
-genes = pd.read_parquet(snakemake.input.expression).columns  # noqa: F821
+genes = pd.read_parquet(snakemake.input.expression).columns
 kept, report = parsers.filter_gene_sets(sets, list(genes), min_size=1, source=source)
-log.info("%s: %d of %d sets kept with at least one expression gene", snakemake.wildcards.collection,  # noqa: F821
+log.info("%s: %d of %d sets kept with at least one expression gene", snakemake.wildcards.collection,
          len(kept), len(sets))
-files.write_text(parsers.format_gmt(kept, description=f"from {source}"), snakemake.output.gene_sets)  # noqa: F821
-files.write_table(report, snakemake.output.report)  # noqa: F821
+files.write_text(parsers.format_gmt(kept, description=f"from {source}"), snakemake.output.gene_sets)
+files.write_table(report, snakemake.output.report)

@@ -3,11 +3,11 @@ of strings, or an imaging-feature table (numeric features; non-feature and mostl
 
 import _common
 
-log = _common.start(snakemake, "ingest_targets")  # noqa: F821
+log = _common.start(snakemake, "ingest_targets")
 
-from radiogenomics import files, parsers  # noqa: E402
+from radiogenomics import files, parsers
 
-inp, out, params = snakemake.input, snakemake.output, snakemake.params  # noqa: F821
+inp, out, params = snakemake.input, snakemake.output, snakemake.params
 table = parsers.read_targets_input(inp.targets, id_rule=params.id_rule, **params.layout)
 log.info("target table %s: %d patients x %d columns", inp.targets, *table.shape)
 files.write_table(table, out.targets, index=True)

@@ -2,10 +2,10 @@
 
 import _common
 
-log = _common.start(snakemake, "ingest_vasari")  # noqa: F821
+log = _common.start(snakemake, "ingest_vasari")
 
-from radiogenomics import files, parsers  # noqa: E402
+from radiogenomics import files, parsers
 
-vasari = parsers.read_vasari(snakemake.input.vasari)  # noqa: F821
+vasari = parsers.read_vasari(snakemake.input.vasari)
 log.info("VASARI: %d patients, columns %s", len(vasari), list(vasari.columns))
-files.write_table(vasari, snakemake.output.vasari, index=True)  # noqa: F821
+files.write_table(vasari, snakemake.output.vasari, index=True)

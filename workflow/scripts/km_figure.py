@@ -2,13 +2,13 @@
 
 import _common
 
-log = _common.start(snakemake, "km_figure")  # noqa: F821
+log = _common.start(snakemake, "km_figure")
 
-import pandas as pd  # noqa: E402
+import pandas as pd
 
-from radiogenomics import figures, files, survival, targets  # noqa: E402
+from radiogenomics import figures, files, survival, targets
 
-inp, out, wc = snakemake.input, snakemake.output, snakemake.wildcards  # noqa: F821
+inp, out, wc = snakemake.input, snakemake.output, snakemake.wildcards
 meta = files.read_json(inp.meta)
 endpoint = survival.read_endpoint(inp.endpoint)
 groups = targets.class_labels(pd.read_parquet(inp.targets), meta, [wc.target])[wc.target]

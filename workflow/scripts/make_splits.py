@@ -2,13 +2,13 @@
 
 import _common
 
-log = _common.start(snakemake, "make_splits")  # noqa: F821
+log = _common.start(snakemake, "make_splits")
 
-import pandas as pd  # noqa: E402
+import pandas as pd
 
-from radiogenomics import cohorts, files, targets  # noqa: E402
+from radiogenomics import cohorts, files, targets
 
-inp, out, params, wc = snakemake.input, snakemake.output, snakemake.params, snakemake.wildcards  # noqa: F821
+inp, out, params, wc = snakemake.input, snakemake.output, snakemake.params, snakemake.wildcards
 meta = files.read_json(inp.meta)[wc.target]
 y = targets.target_vector(pd.read_parquet(inp.targets), wc.target, meta["type"])
 folds = cohorts.make_folds(y, meta["type"], params.folds, params.seed)

@@ -2,16 +2,16 @@
 
 import _common
 
-model_name = getattr(snakemake.wildcards, "baseline", "network")  # noqa: F821
-log = _common.start(snakemake, "null_calibration", uses_torch=model_name == "network")  # noqa: F821
+model_name = getattr(snakemake.wildcards, "baseline", "network")
+log = _common.start(snakemake, "null_calibration", uses_torch=model_name == "network")
 
-import contextlib  # noqa: E402
+import contextlib
 
-import pandas as pd  # noqa: E402
+import pandas as pd
 
-from radiogenomics import cohorts, files, null_calibration, targets  # noqa: E402
+from radiogenomics import cohorts, files, null_calibration, targets
 
-inp, out, params, wc = snakemake.input, snakemake.output, snakemake.params, snakemake.wildcards  # noqa: F821
+inp, out, params, wc = snakemake.input, snakemake.output, snakemake.params, snakemake.wildcards
 meta = files.read_json(inp.meta)[wc.target]
 expression = pd.read_parquet(inp.expression)
 y = targets.target_vector(pd.read_parquet(inp.targets), wc.target, meta["type"])
@@ -22,7 +22,7 @@ if model_name == "network":
 
     # encoder_{arch}: the shared encoder; encoder_{arch}__fold{k}: fold k's (a target with one autoencoder per fold)
     encoder_paths = {k[len("encoder_"):]: v for k, v in inp.items() if k.startswith("encoder_")}
-    on_device = training.on_device(_common.device(snakemake, log))  # noqa: F821
+    on_device = training.on_device(_common.device(snakemake, log))
 
     def encoders_for_fold(fold):
         if not encoder_paths:

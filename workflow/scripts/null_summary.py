@@ -2,13 +2,13 @@
 
 import _common
 
-log = _common.start(snakemake, "null_summary")  # noqa: F821
+log = _common.start(snakemake, "null_summary")
 
-import pandas as pd  # noqa: E402
+import pandas as pd
 
-from radiogenomics import files, null_calibration  # noqa: E402
+from radiogenomics import files, null_calibration
 
-inp, out = snakemake.input, snakemake.output  # noqa: F821
+inp, out = snakemake.input, snakemake.output
 summary = pd.read_csv(inp.summary, sep="\t")
 null = pd.concat([pd.read_csv(p, sep="\t") for p in inp.null], ignore_index=True)
 table = null_calibration.calibrate(summary, null)

@@ -1,14 +1,15 @@
-"""Paper tables and heatmaps: trait-trait and trait-clinical associations (Fisher / Fisher-Freeman-Halton, Bonferroni)."""
+"""Paper tables and heatmaps: trait-trait and trait-clinical associations (Fisher / Fisher-Freeman-Halton,
+Bonferroni)."""
 
 import _common
 
-log = _common.start(snakemake, "paper_associations")  # noqa: F821
+log = _common.start(snakemake, "paper_associations")
 
-import pandas as pd  # noqa: E402
+import pandas as pd
 
-from radiogenomics import files, paper, survival, targets  # noqa: E402
+from radiogenomics import files, paper, survival, targets
 
-inp, out, params = snakemake.input, snakemake.output, snakemake.params  # noqa: F821
+inp, out, params = snakemake.input, snakemake.output, snakemake.params
 traits = targets.class_labels(pd.read_parquet(inp.targets), files.read_json(inp.meta), list(params.traits))
 cfg = params.paper
 if "traits_png" in out.keys():

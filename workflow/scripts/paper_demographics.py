@@ -2,13 +2,13 @@
 
 import _common
 
-log = _common.start(snakemake, "paper_demographics")  # noqa: F821
+log = _common.start(snakemake, "paper_demographics")
 
-import pandas as pd  # noqa: E402
+import pandas as pd
 
-from radiogenomics import files, paper, survival  # noqa: E402
+from radiogenomics import files, paper, survival
 
-inp, out, params = snakemake.input, snakemake.output, snakemake.params  # noqa: F821
+inp, out, params = snakemake.input, snakemake.output, snakemake.params
 covariates = paper.clinical_covariates(pd.read_parquet(inp.clinical))
 endpoint = survival.read_endpoint(inp.endpoint)
 lists = files.read_json(inp.cohorts)

@@ -2,11 +2,11 @@
 
 import _common
 
-log = _common.start(snakemake, "paper_enrichment")  # noqa: F821
+log = _common.start(snakemake, "paper_enrichment")
 
-from radiogenomics import enrichment, figures, paper  # noqa: E402
+from radiogenomics import enrichment, figures, paper
 
-inp, out, params = snakemake.input, snakemake.output, snakemake.params  # noqa: F821
+inp, out, params = snakemake.input, snakemake.output, snakemake.params
 summaries = enrichment.read_summaries(params.targets, inp.summaries)
 paper.draw(figures._enrichment_figure, out.heatmap_png, summaries)
 paper.draw(paper.enriched_counts_figure, out.counts_png, summaries, top=params.top)

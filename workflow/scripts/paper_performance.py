@@ -2,13 +2,13 @@
 
 import _common
 
-log = _common.start(snakemake, "paper_performance")  # noqa: F821
+log = _common.start(snakemake, "paper_performance")
 
-import pandas as pd  # noqa: E402
+import pandas as pd
 
-from radiogenomics import figures, paper  # noqa: E402
+from radiogenomics import figures, paper
 
-inp, out = snakemake.input, snakemake.output  # noqa: F821
+inp, out = snakemake.input, snakemake.output
 summary = pd.read_csv(inp.summary, sep="\t")
 boot = pd.read_csv(inp.bootstrap, sep="\t")
 scores = pd.read_csv(inp.scores, sep="\t")

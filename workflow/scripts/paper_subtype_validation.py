@@ -2,13 +2,13 @@
 
 import _common
 
-log = _common.start(snakemake, "paper_subtype_validation")  # noqa: F821
+log = _common.start(snakemake, "paper_subtype_validation")
 
-import pandas as pd  # noqa: E402
+import pandas as pd
 
-from radiogenomics import figures  # noqa: E402
+from radiogenomics import figures
 
-inp, out = snakemake.input, snakemake.output  # noqa: F821
+inp, out = snakemake.input, snakemake.output
 probs = pd.read_parquet(inp.probabilities)
 coverage = pd.read_csv(inp.coverage, sep="\t")
 for path in (out.heatmap_png, out.heatmap_svg):

@@ -2,13 +2,13 @@
 
 import _common
 
-log = _common.start(snakemake, "paper_survival")  # noqa: F821
+log = _common.start(snakemake, "paper_survival")
 
-import pandas as pd  # noqa: E402
+import pandas as pd
 
-from radiogenomics import figures, files, paper, survival, targets  # noqa: E402
+from radiogenomics import figures, files, paper, survival, targets
 
-inp, out, params = snakemake.input, snakemake.output, snakemake.params  # noqa: F821
+inp, out, params = snakemake.input, snakemake.output, snakemake.params
 endpoint = survival.read_endpoint(inp.endpoint)
 groups = targets.class_labels(pd.read_parquet(inp.targets), files.read_json(inp.meta), list(params.km_traits))
 paper.draw(figures._km_grid_figure, out.km_traits_png, endpoint, groups, list(params.km_traits),

@@ -10,16 +10,16 @@ Every table names its null in the column `null`.
 
 import _common
 
-log = _common.start(snakemake, "ranking_enrichment")  # noqa: F821
+log = _common.start(snakemake, "ranking_enrichment")
 
-import pandas as pd  # noqa: E402
+import pandas as pd
 
-from radiogenomics import cohorts, enrichment, files, parsers, targets  # noqa: E402
+from radiogenomics import cohorts, enrichment, files, parsers, targets
 
-inp, out, params, wc = snakemake.input, snakemake.output, snakemake.params, snakemake.wildcards  # noqa: F821
+inp, out, params, wc = snakemake.input, snakemake.output, snakemake.params, snakemake.wildcards
 cfg = params.enrichment
 gene_sets = parsers.read_gmt(inp.gene_sets)
-if snakemake.rule == "correlation_enrichment":  # noqa: F821
+if snakemake.rule == "correlation_enrichment":
     meta = files.read_json(inp.meta)[wc.target]
     y = targets.target_vector(pd.read_parquet(inp.targets), wc.target, meta["type"])
     patients = pd.Index(cohorts.read_folds(inp.folds)["patient"])
@@ -47,7 +47,7 @@ res = res.rename(columns={"ranking": label})
 res = res.assign(_abs=-res["nes"].abs()).sort_values([label, "_abs", "set"], kind="stable").drop(columns="_abs")
 significant = res[(res["fdr"] < cfg["fdr"])]
 log.info("%s x %s (%s, %s null, %d-%d permutations): %d ranking(s) x %d sets; %d (ranking, set) pairs with BH "
-         "FDR < %s; top: %s", wc.target, wc.collection, snakemake.rule, res["null"].iloc[0],  # noqa: F821
+         "FDR < %s; top: %s", wc.target, wc.collection, snakemake.rule, res["null"].iloc[0],
          res["n_perm"].min(), res["n_perm"].max(), res[label].nunique(), res["set"].nunique(), len(significant),
          cfg["fdr"], res.head(3)[[label, "set", "nes", "fdr"]].to_dict("records"))
 files.write_table(res.reset_index(drop=True), out.table)

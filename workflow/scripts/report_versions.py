@@ -2,11 +2,11 @@
 
 import _common
 
-log = _common.start(snakemake, "report_versions")  # noqa: F821
+log = _common.start(snakemake, "report_versions")
 
-from radiogenomics import files, paper  # noqa: E402
+from radiogenomics import files, paper
 
 versions = paper.software_versions()
-files.write_table(versions, snakemake.output.table)  # noqa: F821
-files.write_text(paper.versions_html(versions, snakemake.config), snakemake.output.html)  # noqa: F821
+files.write_table(versions, snakemake.output.table)
+files.write_text(paper.versions_html(versions, snakemake.config), snakemake.output.html)
 log.info("versions: %s", dict(zip(versions["software"], versions["version"])))

@@ -6,13 +6,13 @@ within one patient): the p-values ignore gene-gene correlation, NES is the effec
 
 import _common
 
-log = _common.start(snakemake, "saliency_enrichment")  # noqa: F821
+log = _common.start(snakemake, "saliency_enrichment")
 
-import pandas as pd  # noqa: E402
+import pandas as pd
 
-from radiogenomics import enrichment, files, parsers  # noqa: E402
+from radiogenomics import enrichment, files, parsers
 
-inp, out, params, wc = snakemake.input, snakemake.output, snakemake.params, snakemake.wildcards  # noqa: F821
+inp, out, params, wc = snakemake.input, snakemake.output, snakemake.params, snakemake.wildcards
 cfg = params.enrichment
 sal = pd.read_parquet(inp.saliency)
 gene_sets = parsers.read_gmt(inp.gene_sets)

@@ -2,13 +2,13 @@
 
 import _common
 
-log = _common.start(snakemake, "simulate_cohort")  # noqa: F821
+log = _common.start(snakemake, "simulate_cohort")
 
-from radiogenomics.simulate import SimulationParams, simulate_cohort  # noqa: E402
+from radiogenomics.simulate import SimulationParams, simulate_cohort
 
-params = SimulationParams.from_config(snakemake.params.simulation, snakemake.params.seed)  # noqa: F821
+params = SimulationParams.from_config(snakemake.params.simulation, snakemake.params.seed)
 cohort = simulate_cohort(params)
-out = snakemake.output  # noqa: F821
+out = snakemake.output
 cohort.write(expression=out.expression, vasari=out.vasari, clinical=out.clinical, clanc=out.clanc,
              gene_sets={"programs": out.programs, "celltypes": out.celltypes}, truth=out.truth)
 log.info("simulated cohort written (seed %d)", params.seed)

@@ -6,14 +6,14 @@ simulate_cohort (whose files and truth.json it does not touch) and writes only t
 
 import _common
 
-log = _common.start(snakemake, "simulate_plain_tables")  # noqa: F821
+log = _common.start(snakemake, "simulate_plain_tables")
 
-from radiogenomics import files  # noqa: E402
-from radiogenomics.simulate import SimulationParams, simulate_cohort  # noqa: E402
+from radiogenomics import files
+from radiogenomics.simulate import SimulationParams, simulate_cohort
 
-params = SimulationParams.from_config(snakemake.params.simulation, snakemake.params.seed)  # noqa: F821
+params = SimulationParams.from_config(snakemake.params.simulation, snakemake.params.seed)
 cohort = simulate_cohort(params)
-out = snakemake.output  # noqa: F821
+out = snakemake.output
 if "targets" in out.keys():
     files.write_text(cohort.plain_targets_text(), out.targets)
 if "test_expression" in out.keys():

@@ -7,18 +7,18 @@ p and FDR are left empty (a rank quantile cannot reach significance after BH ove
 
 import _common
 
-log = _common.start(snakemake, "single_gene_masking")  # noqa: F821
+log = _common.start(snakemake, "single_gene_masking")
 
-import pandas as pd  # noqa: E402
+import pandas as pd
 
-from radiogenomics import files, masking, targets  # noqa: E402
+from radiogenomics import files, masking, targets
 
-inp, out, params, wc = snakemake.input, snakemake.output, snakemake.params, snakemake.wildcards  # noqa: F821
+inp, out, params, wc = snakemake.input, snakemake.output, snakemake.params, snakemake.wildcards
 expression = pd.read_parquet(inp.expression)
 model, folds, target_type = _common.load_networks(inp, params.mode == "out_of_fold")
 y = targets.target_vector(pd.read_parquet(inp.targets), wc.target, target_type)
 table = masking.single_gene_masking(model, expression, y, folds=folds, per_class=True,
-                                    device=_common.device(snakemake, log))  # noqa: F821
+                                    device=_common.device(snakemake, log))
 primary = table.attrs["primary_metric"]
 log.info("%s (%s): %d genes masked one at a time over %d patients; unmasked score %s; %s over genes: "
          "mean %.4f, sd %.4f; top genes %s", wc.target, params.mode, len(table), table.attrs["n_patients"],

@@ -8,13 +8,13 @@ class's own one-vs-rest AUC).
 
 import _common
 
-log = _common.start(snakemake, "subtype_validation")  # noqa: F821
+log = _common.start(snakemake, "subtype_validation")
 
-import pandas as pd  # noqa: E402
+import pandas as pd
 
-from radiogenomics import files, parsers, targets, validation  # noqa: E402
+from radiogenomics import files, parsers, targets, validation
 
-inp, out, params = snakemake.input, snakemake.output, snakemake.params  # noqa: F821
+inp, out, params = snakemake.input, snakemake.output, snakemake.params
 expression = pd.read_parquet(inp.expression)
 meta = files.read_json(inp.meta)
 table = pd.read_parquet(inp.targets)

@@ -2,13 +2,13 @@
 
 import _common
 
-log = _common.start(snakemake, "survival_by_trait")  # noqa: F821
+log = _common.start(snakemake, "survival_by_trait")
 
-import pandas as pd  # noqa: E402
+import pandas as pd
 
-from radiogenomics import figures, files, survival, targets  # noqa: E402
+from radiogenomics import figures, files, survival, targets
 
-inp, out, params = snakemake.input, snakemake.output, snakemake.params  # noqa: F821
+inp, out, params = snakemake.input, snakemake.output, snakemake.params
 endpoint = survival.read_endpoint(inp.endpoint)
 groups = targets.class_labels(pd.read_parquet(inp.targets), files.read_json(inp.meta), params.groupings)
 table = survival.logrank_table(endpoint, groups, list(params.groupings))

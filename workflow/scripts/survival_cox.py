@@ -3,15 +3,15 @@
 
 import _common
 
-log = _common.start(snakemake, "survival_cox")  # noqa: F821
+log = _common.start(snakemake, "survival_cox")
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import numpy as np
+import pandas as pd
 
-from radiogenomics import files, survival, targets  # noqa: E402
-from radiogenomics.stats import benjamini_hochberg  # noqa: E402
+from radiogenomics import files, survival, targets
+from radiogenomics.stats import benjamini_hochberg
 
-inp, out, params, wc = snakemake.input, snakemake.output, snakemake.params, snakemake.wildcards  # noqa: F821
+inp, out, params, wc = snakemake.input, snakemake.output, snakemake.params, snakemake.wildcards
 endpoint = survival.read_endpoint(inp.endpoint)
 meta = files.read_json(inp.meta)
 groupings = list(params.groupings)

@@ -3,13 +3,13 @@ tables) or from a plain survival table; every excluded patient is listed with th
 
 import _common
 
-log = _common.start(snakemake, "survival_endpoint")  # noqa: F821
+log = _common.start(snakemake, "survival_endpoint")
 
-import pandas as pd  # noqa: E402
+import pandas as pd
 
-from radiogenomics import files, parsers, survival  # noqa: E402
+from radiogenomics import files, parsers, survival
 
-inp, out, params = snakemake.input, snakemake.output, snakemake.params  # noqa: F821
+inp, out, params = snakemake.input, snakemake.output, snakemake.params
 if "survival_table" in inp.keys():
     columns = params.columns
     endpoint, problems = parsers.read_survival_table(inp.survival_table, id_rule=params.id_rule,

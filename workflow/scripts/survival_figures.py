@@ -2,13 +2,13 @@
 
 import _common
 
-log = _common.start(snakemake, "survival_figures")  # noqa: F821
+log = _common.start(snakemake, "survival_figures")
 
-import pandas as pd  # noqa: E402
+import pandas as pd
 
-from radiogenomics import figures, survival  # noqa: E402
+from radiogenomics import figures, survival
 
-inp, out, params = snakemake.input, snakemake.output, snakemake.params  # noqa: F821
+inp, out, params = snakemake.input, snakemake.output, snakemake.params
 endpoint = survival.read_endpoint(inp.endpoint)
 cox = pd.read_csv(inp.cox, sep="\t", keep_default_na=True).fillna({"term": "", "note": ""})
 covariate_model = cox.loc[cox["model"] == "covariates"]

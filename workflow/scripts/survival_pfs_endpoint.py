@@ -3,13 +3,13 @@ new-tumour-event Biotab tables; every excluded patient is listed with the reason
 
 import _common
 
-log = _common.start(snakemake, "survival_pfs_endpoint")  # noqa: F821
+log = _common.start(snakemake, "survival_pfs_endpoint")
 
-import pandas as pd  # noqa: E402
+import pandas as pd
 
-from radiogenomics import files, survival  # noqa: E402
+from radiogenomics import files, survival
 
-inp, out = snakemake.input, snakemake.output  # noqa: F821
+inp, out = snakemake.input, snakemake.output
 clinical = pd.read_parquet(inp.clinical)
 nte = [survival.read_biotab_records(p) for p in inp.new_tumor_event]
 follow_up = [survival.read_biotab_records(p) for p in inp.follow_up]

@@ -4,14 +4,14 @@ transferred when it was pretrained on that patient's expression (cohorts.json)."
 
 import _common
 
-log = _common.start(snakemake, "survival_predict_traits")  # noqa: F821
+log = _common.start(snakemake, "survival_predict_traits")
 
-import pandas as pd  # noqa: E402
+import pandas as pd
 
-from radiogenomics import files, survival  # noqa: E402
-from radiogenomics.nets import FittedModel  # noqa: E402
+from radiogenomics import files, survival
+from radiogenomics.nets import FittedModel
 
-inp, out, params = snakemake.input, snakemake.output, snakemake.params  # noqa: F821
+inp, out, params = snakemake.input, snakemake.output, snakemake.params
 expression = pd.read_parquet(inp.expression)
 cohorts = files.read_json(inp.cohorts)
 imaged = set(cohorts["imaged"])

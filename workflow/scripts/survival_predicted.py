@@ -3,13 +3,13 @@ imaged patients: KM/log-rank table, covariate-adjusted Cox per predicted trait, 
 
 import _common
 
-log = _common.start(snakemake, "survival_predicted")  # noqa: F821
+log = _common.start(snakemake, "survival_predicted")
 
-import pandas as pd  # noqa: E402
+import pandas as pd
 
-from radiogenomics import figures, files, survival, targets  # noqa: E402
+from radiogenomics import figures, files, survival, targets
 
-inp, out, params, wc = snakemake.input, snakemake.output, snakemake.params, snakemake.wildcards  # noqa: F821
+inp, out, params, wc = snakemake.input, snakemake.output, snakemake.params, snakemake.wildcards
 endpoint = survival.read_endpoint(inp.endpoint)
 meta = files.read_json(inp.meta)
 predicted = pd.read_csv(inp.predicted, sep="\t", dtype={"patient": str, "trait": str, "predicted": str})

@@ -4,13 +4,13 @@ non-carriers among the patients with the endpoint is listed as skipped with its 
 
 import _common
 
-log = _common.start(snakemake, "survival_radiogenomic")  # noqa: F821
+log = _common.start(snakemake, "survival_radiogenomic")
 
-import pandas as pd  # noqa: E402
+import pandas as pd
 
-from radiogenomics import files, survival  # noqa: E402
+from radiogenomics import files, survival
 
-inp, out, params, wc = snakemake.input, snakemake.output, snakemake.params, snakemake.wildcards  # noqa: F821
+inp, out, params, wc = snakemake.input, snakemake.output, snakemake.params, snakemake.wildcards
 endpoint = survival.read_endpoint(inp.endpoint)
 covariates, _ = survival.cox_covariates(endpoint, params.survival["covariates"],
                                         max_missing=params.survival["max_covariate_missing"])

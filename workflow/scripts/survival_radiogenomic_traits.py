@@ -4,13 +4,13 @@ are not tested and listed, with their counts and the reason, in the skipped tabl
 
 import _common
 
-log = _common.start(snakemake, "radiogenomic_traits")  # noqa: F821
+log = _common.start(snakemake, "radiogenomic_traits")
 
-import pandas as pd  # noqa: E402
+import pandas as pd
 
-from radiogenomics import files, survival, targets  # noqa: E402
+from radiogenomics import files, survival, targets
 
-inp, out, params = snakemake.input, snakemake.output, snakemake.params  # noqa: F821
+inp, out, params = snakemake.input, snakemake.output, snakemake.params
 meta = files.read_json(inp.meta)
 table = pd.read_parquet(inp.targets)
 categorical = [n for n in params.networks if meta[n]["type"] in ("binary", "multiclass")]

@@ -4,14 +4,14 @@ path and the final model, whose p-values are post-selection (not valid inference
 
 import _common
 
-log = _common.start(snakemake, "survival_stepwise")  # noqa: F821
+log = _common.start(snakemake, "survival_stepwise")
 
-import pandas as pd  # noqa: E402
+import pandas as pd
 
-from radiogenomics import files, survival, targets  # noqa: E402
-from radiogenomics.files import InputError  # noqa: E402
+from radiogenomics import files, survival, targets
+from radiogenomics.files import InputError
 
-inp, out, params, wc = snakemake.input, snakemake.output, snakemake.params, snakemake.wildcards  # noqa: F821
+inp, out, params, wc = snakemake.input, snakemake.output, snakemake.params, snakemake.wildcards
 endpoint = survival.read_endpoint(inp.endpoint)
 meta = files.read_json(inp.meta)
 covariates, _ = survival.cox_covariates(endpoint, params.survival["covariates"],

@@ -2,14 +2,14 @@
 
 import _common
 
-log = _common.start(snakemake, "test_predictions")  # noqa: F821
+log = _common.start(snakemake, "test_predictions")
 
-import pandas as pd  # noqa: E402
+import pandas as pd
 
-from radiogenomics import baseline_files, evaluation, files, heldout, targets  # noqa: E402
-from radiogenomics.nets import FittedModel  # noqa: E402
+from radiogenomics import baseline_files, evaluation, files, heldout, targets
+from radiogenomics.nets import FittedModel
 
-inp, out, params, wc = snakemake.input, snakemake.output, snakemake.params, snakemake.wildcards  # noqa: F821
+inp, out, params, wc = snakemake.input, snakemake.output, snakemake.params, snakemake.wildcards
 meta = files.read_json(inp.meta)[wc.target]
 test_targets = pd.read_parquet(inp.test_targets)
 models = {}

@@ -2,13 +2,13 @@
 
 import _common
 
-log = _common.start(snakemake, "test_scores")  # noqa: F821
+log = _common.start(snakemake, "test_scores")
 
-import pandas as pd  # noqa: E402
+import pandas as pd
 
-from radiogenomics import files, heldout  # noqa: E402
+from radiogenomics import files, heldout
 
-inp, out, params = snakemake.input, snakemake.output, snakemake.params  # noqa: F821
+inp, out, params = snakemake.input, snakemake.output, snakemake.params
 meta = files.read_json(inp.meta)
 cv = pd.read_csv(inp.cv_scores, sep="\t")
 tables = []

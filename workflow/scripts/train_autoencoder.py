@@ -5,13 +5,13 @@ trained on are saved with it; the evaluation refuses an encoder that saw a patie
 
 import _common
 
-log = _common.start(snakemake, "train_autoencoder")  # noqa: F821
+log = _common.start(snakemake, "train_autoencoder")
 
-import pandas as pd  # noqa: E402
+import pandas as pd
 
-from radiogenomics import cohorts, files, training  # noqa: E402
+from radiogenomics import cohorts, files, training
 
-inp, out, params, wc = snakemake.input, snakemake.output, snakemake.params, snakemake.wildcards  # noqa: F821
+inp, out, params, wc = snakemake.input, snakemake.output, snakemake.params, snakemake.wildcards
 expression = pd.read_parquet(inp.expression)
 groups = files.read_json(inp.cohorts)
 if hasattr(wc, "target"):
@@ -31,7 +31,7 @@ if len(cohort) < 10:
 log.info("autoencoder %s: %d patients", what, len(cohort))
 cfg = dict(params.training)
 cfg.pop("enabled", None)
-with training.on_device(_common.device(snakemake, log)):  # noqa: F821
+with training.on_device(_common.device(snakemake, log)):
     model, scaler, res = training.train_autoencoder(expression.loc[cohort], params.architecture,
                                                     training.TrainingConfig.from_dict(cfg), params.seed)
 training.save_autoencoder(model, scaler, list(expression.columns), params.architecture,
