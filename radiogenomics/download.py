@@ -32,6 +32,10 @@ A file already in place is checked again before it is parsed
 downloaded file whose sha256 no longer matches the pin (truncated, changed,
 or put there by hand) is removed and reported, so the next run fetches it
 anew; a local ``path:`` copy that does not match is reported and left alone.
+
+Why not pooch: ``pooch.retrieve`` would replace only :func:`fetch` and its streaming (about 75 of these lines:
+hash while streaming, atomic rename), not the config plan, the schema-derived input kinds, the run-time check of
+files already in place or the errors that name the config key, and it brings requests and platformdirs along.
 """
 
 from __future__ import annotations
