@@ -1,169 +1,51 @@
-# Helpers shared by the rules: config validation, input paths, wildcard values.
+# Helpers shared by the rules. The settings are resolved once, in radiogenomics/settings.py (unit-tested without
+# Snakemake); the names below are views of that object for the rule files.
 import sys
 from pathlib import Path
 
 REPO = Path(workflow.basedir)
 sys.path.insert(0, str(REPO))
 
-from radiogenomics import config_check
-from radiogenomics import selection as model_selection
-from radiogenomics.targets import resolve_specs
+from radiogenomics.settings import Settings
 
 # The schema's defaults are filled in as snakemake.utils.validate does; a bad config stops with one short
 # message (unknown key with its path and the closest valid key, wrong type, ...), not a dump of the schema.
-config_check.validate_config(config, REPO / "workflow" / "schemas" / "config.schema.yaml", sources=workflow.configfiles)
+# Every input file the config names must exist (key and path named), even when results of an earlier run exist;
+# fields that conflict, targets without their table and bad model grids stop here, before any job runs.
+S = Settings.from_config(config, REPO, sources=workflow.configfiles)
 
-R = config["results"]
-SIMULATED = config["simulate"]["enabled"]
-SIM_DIR = f"{R}/simulated"
-SIMULATED_INPUTS = {
-    "expression": f"{SIM_DIR}/expression.tsv",
-    "vasari": f"{SIM_DIR}/vasari_annotations.csv",
-    "clinical": f"{SIM_DIR}/clinical_patient_gbm.txt",
-    "clanc": f"{SIM_DIR}/clanc840.txt",
-}
-SIMULATED_GENE_SETS = {
-    "programs": f"{SIM_DIR}/gene_sets/programs.gmt",
-    "celltypes": f"{SIM_DIR}/gene_sets/celltypes.csv",
-}
-
-
-# --- public-data downloads (rules: workflow/rules/download.smk; code: radiogenomics/download.py) ---
-# With downloads.enabled, a source's `input:` replaces that entry of `inputs` (its local `path`, or
-# the file the download rule fetches into downloads.dir). Ignored when simulate.enabled.
-from radiogenomics import download as public_data
-
-DOWNLOADS = public_data.plan(
-    config["downloads"],
-    kinds=public_data.input_kinds(REPO / "workflow" / "schemas" / "config.schema.yaml"),
-)
-# Every input file the config names must exist (key and path named), even when results of an earlier run
-# exist; inputs an enabled download source provides are fetched by the download rule instead.
-_DOWNLOADED_KEYS = []
-if not SIMULATED:
-    _DOWNLOADED_KEYS = [f"inputs.{k}" for k in config_check.INPUT_FILE_KEYS if DOWNLOADS.input_path(k)]
-    _DOWNLOADED_KEYS += [f"inputs.gene_sets.{name}" for name in DOWNLOADS.gene_set_paths()]
-config_check.check_input_paths(config, simulated=SIMULATED, downloaded=_DOWNLOADED_KEYS)
-
-
-def input_path(kind):
-    """Path of a raw input table: simulated, downloaded, or from config `inputs` (None when not given)."""
-    if SIMULATED:
-        return SIMULATED_INPUTS.get(kind)
-    downloaded = DOWNLOADS.input_path(kind)
-    return downloaded if downloaded is not None else config["inputs"].get(kind)
+R = S.results
+SIMULATED = S.simulated
+SIM_DIR = S.sim_dir
+SIMULATED_INPUTS = S.simulated_inputs
+SIMULATED_GENE_SETS = S.simulated_gene_sets
+SIMULATED_TEST = S.simulated_test
+SIM_PLAIN_TARGETS = S.sim_plain_targets
+SIM_TEST = S.sim_test
+DOWNLOADS = S.downloads  # public-data downloads (rules: download.smk; code: radiogenomics/download.py)
+input_path = S.input_path
+gene_set_paths = S.gene_set_paths
+has_input = S.has_input
+test_input = S.test_input
+SURVIVAL_TABLE = S.survival_table
+HAS_SURVIVAL = S.has_survival
+ID_RULE = S.id_rule
+TARGETS_FORMAT = S.targets_format
+TEST_COHORT = S.test_cohort
+TARGET_SPECS = S.target_specs
+TARGETS = S.targets
+EVALUATION = S.config["evaluation"]
+SELECTION_SETTINGS = S.selection_settings
+ENCODER_ARCHS = S.encoder_archs
+ENCODER_SCOPES = S.encoder_scopes
+MODELS = S.models
+BASELINE_MODELS = S.baseline_models
+FOLDS = S.folds
+COLLECTIONS = S.collections
 
 
-def gene_set_paths():
-    if SIMULATED:
-        return SIMULATED_GENE_SETS
-    return {**config["inputs"]["gene_sets"], **DOWNLOADS.gene_set_paths()}
-
-
-def has_input(kind):
-    return input_path(kind) is not None
-
-
-# Survival comes from the TCGA Biotab clinical table, else from a plain survival table (inputs.survival).
-SURVIVAL_TABLE = None if has_input("clinical") else input_path("survival")
-HAS_SURVIVAL = has_input("clinical") or SURVIVAL_TABLE is not None
-
-
-if not has_input("expression"):
-    raise ValueError("config: inputs.expression is required when simulate.enabled is false")
-
-# --- generic inputs: plain target table, held-out test cohort (ingest.smk, cohorts.smk, test_cohort.smk) ---
-from radiogenomics import parsers as _parsers
-from radiogenomics.simulate import HISTOLOGY_TARGET, radiomic_feature_names
-
-_SIM = config["simulate"]
-SIM_PLAIN_TARGETS = SIMULATED and (_SIM.get("n_radiomic", 0) > 0 or _SIM.get("histology", False))
-SIM_TEST = SIMULATED and _SIM.get("n_test_patients", 0) > 0
-if SIM_PLAIN_TARGETS:
-    SIMULATED_INPUTS["targets"] = f"{SIM_DIR}/targets.tsv"
-SIMULATED_TEST = {"expression": f"{SIM_DIR}/test_expression.tsv"}
-if SIM_PLAIN_TARGETS:
-    SIMULATED_TEST["targets"] = f"{SIM_DIR}/test_targets.tsv"
-if SIM_TEST and not SIM_PLAIN_TARGETS:
-    raise ValueError(
-        "config: simulate.n_test_patients needs simulate.n_radiomic > 0 or simulate.histology: the "
-        "simulated test cohort is scored on the plain target table"
-    )
-ID_RULE = config["inputs"]["id_rule"]  # patient-ID rule of the plain tables (radiogenomics/ids.py)
-# Layout of the target table: plain strings, or an imaging-feature table (parsers.read_targets_input).
-TARGETS_FORMAT = {"fmt": config["inputs"]["targets_format"], "features": config["inputs"]["features"]}
-_parsers.make_id_rule(ID_RULE)  # an unknown rule or a bad regex stops here, before any job runs
-TARGET_SOURCE_INPUT = {"vasari": "vasari", "subtype": "clanc", "targets": "targets"}
-
-
-def test_input(kind):
-    """Path of a held-out test-cohort input (expression, targets, patients), or None."""
-    if SIMULATED:
-        return SIMULATED_TEST.get(kind) if SIM_TEST else None
-    return config["inputs"]["test"].get(kind)
-
-
-TEST_COHORT = test_input("expression") is not None or test_input("patients") is not None
-if test_input("expression") is not None and test_input("patients") is not None:
-    raise ValueError(
-        "config: inputs.test takes either a second cohort (expression + targets) or a declared "
-        "split (patients), not both"
-    )
-if test_input("expression") is not None and test_input("targets") is None:
-    raise ValueError("config: inputs.test.expression needs inputs.test.targets (the test cohort's target table)")
-
-
-def _table_target_columns():
-    """Columns of the plain target table declared as continuous targets by targets.continuous_columns."""
-    columns = config["targets"]["continuous_columns"]
-    if columns != "all":
-        return list(columns)
-    if not has_input("targets"):
-        raise ValueError(
-            "config: targets.continuous_columns is 'all' but there is no plain target table "
-            "(inputs.targets, or simulate.n_radiomic / simulate.histology)"
-        )
-    if SIMULATED:
-        return radiomic_feature_names(_SIM.get("n_radiomic", 0)) + ([HISTOLOGY_TARGET] if _SIM.get("histology") else [])
-    if TARGETS_FORMAT["fmt"] == "features":  # the kept features (ignored, mostly-missing and constant columns dropped)
-        return list(_parsers.read_targets_input(input_path("targets"), id_rule=ID_RULE, **TARGETS_FORMAT).columns)
-    return _parsers.read_table_columns(input_path("targets"))
-
-
-TARGET_SPECS = resolve_specs(
-    config["targets"]["presets"],
-    config["targets"]["definitions"],
-    _table_target_columns(),
-    continuous_missing=config["targets"]["continuous_missing"],
-)
-for _spec in TARGET_SPECS:
-    _src = TARGET_SOURCE_INPUT[_spec.source]
-    if not has_input(_src):
-        raise ValueError(f"config: target {_spec.name!r} reads the {_spec.source} table, but inputs.{_src} is not set")
-TARGETS = [s.name for s in TARGET_SPECS]
-IMAGING_TARGETS = [s.name for s in TARGET_SPECS if s.source == "vasari"]
-# Model selection: the settings are checked here, before any job runs (empty grids, unknown models).
-EVALUATION = config["evaluation"]
-for _model in EVALUATION["models"]:
-    model_selection.check_model_name(_model)
-if "network" not in EVALUATION["models"]:
-    raise ValueError("config: evaluation.models must include 'network' (the interpretation rules use it)")
-SELECTION_SETTINGS = {
-    "inner_folds": EVALUATION["inner_folds"],
-    "network": EVALUATION["network_grid"],
-    "baselines": EVALUATION["baseline_grids"],
-    "n_jobs": config["threads"],
-}
-NETWORK_CONFIGS = model_selection.check_settings(SELECTION_SETTINGS)["network_configs"]
-ENCODER_ARCHS = model_selection.required_encoders(NETWORK_CONFIGS) if config["autoencoder"]["enabled"] else {}
-# Which autoencoder each target's networks transfer (radiogenomics.cohorts.encoder_scope): the shared one
-# (imaging targets: their patients are never in its cohort) or one per outer fold (e.g. the subtype target).
-from radiogenomics.cohorts import encoder_scope
-
-ENCODER_SCOPES = {s.name: encoder_scope(s.source) for s in TARGET_SPECS} if ENCODER_ARCHS else {}
-MODELS = list(EVALUATION["models"])
-BASELINE_MODELS = [m for m in MODELS if m != "network"]
-FOLDS = list(range(config["cv"]["folds"]))
+def collections():
+    return S.collections
 
 
 # Wildcards of split files, models and evaluation jobs are constrained to known names.
@@ -175,57 +57,10 @@ wildcard_constraints:
     arch="|".join(ENCODER_ARCHS) or "NONE",
 
 
-def collections():
-    names = list(gene_set_paths())
-    if has_input("clanc") and config["masking"]["verhaak"]:
-        names.append("verhaak")
-    if not names:
-        raise ValueError("config: no gene-set collection (inputs.gene_sets is empty and no ClaNC table)")
-    return names
-
-
-COLLECTIONS = collections()
-
-
-# --- pre-flight input check (radiogenomics/preflight.py) ---
 # Every user-supplied table is read and checked now, with the functions the ingest / targets jobs use, so a
 # bad input stops the run before any job starts (and before Snakemake removes earlier outputs to rerun).
 # Simulated inputs are written by the workflow; inputs still to be downloaded are checked by their jobs.
-from radiogenomics import preflight
-
-if not SIMULATED:
-    _TEST_FORMAT = config["inputs"]["test"].get("expression_format") or config["inputs"]["expression_format"]
-    PREFLIGHT_PLAN = {
-        "expression": {
-            "path": input_path("expression"),
-            "format": config["inputs"]["expression_format"],
-            "orientation": config["inputs"]["expression_orientation"],
-        },
-        "id_rule": ID_RULE,
-        "min_informative_genes": config["inputs"]["min_informative_genes"],
-        "tables": {k: input_path(k) for k in ("vasari", "clanc", "clinical", "targets")},
-        "targets_format": TARGETS_FORMAT,
-        "survival": (
-            {"path": SURVIVAL_TABLE, **config["inputs"]["survival_columns"]} if SURVIVAL_TABLE is not None else None
-        ),
-        "biotab_extra": [
-            str(p)
-            for k in ("clinical_follow_up", "clinical_drug", "clinical_radiation", "new_tumor_event")
-            for p in config["inputs"][k]
-        ],
-        "gene_sets": dict(gene_set_paths()),
-        "target_specs": [s.to_dict() for s in TARGET_SPECS],
-        "folds": config["cv"]["folds"],
-        "test": {
-            "expression": (
-                {"path": test_input("expression"), "format": _TEST_FORMAT} if test_input("expression") else None
-            ),
-            "targets": test_input("targets"),
-            "patients": test_input("patients"),
-        },
-    }
-    if all(Path(p).is_file() for p in preflight.input_paths(PREFLIGHT_PLAN)):
-        preflight.run_cached(PREFLIGHT_PLAN)
+S.run_preflight()
 
 
 def job_resources(gpu=False):
@@ -265,7 +100,7 @@ def all_outputs():
 
 def survival_groupings():
     """Targets shown as Kaplan-Meier curves: categorical imaging traits and the subtype."""
-    return [s.name for s in TARGET_SPECS if s.type in ("binary", "multiclass")]
+    return S.survival_groupings
 
 
 def torch_threads():

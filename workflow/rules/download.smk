@@ -6,6 +6,8 @@ import re
 
 from snakemake.logging import logger
 
+from radiogenomics import download as public_data
+
 _FETCHED = DOWNLOADS.fetched()
 # `file` matches only the configured file names (a pattern that never matches when there are none).
 _FILE_PATTERN = "|".join(re.escape(f) for f in _FETCHED) or "(?!)"

@@ -1,0 +1,305 @@
+"""The workflow's settings, resolved once from the config: what the rule files read instead of module globals.
+
+:meth:`Settings.from_config` validates the config against the schema (filling its defaults, one short message
+per error), checks that every input file it names exists, resolves where each raw input comes from (simulated,
+downloaded or the config's ``inputs``), stops on cross-field conflicts before any job runs, and derives the
+target list, the models, the folds, the encoders each target transfers and the gene-set collections. It runs
+without Snakemake (tests/test_settings.py); ``workflow/rules/common.smk`` builds it from Snakemake's ``config``.
+
+Paths are as the config gives them: relative paths are relative to the working directory (Snakemake's
+``--directory``), as the jobs see them.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from . import config_check, download, parsers, preflight
+from . import selection as model_selection
+from .cohorts import encoder_scope
+from .simulate import HISTOLOGY_TARGET, radiomic_feature_names
+from .targets import TargetSpec, resolve_specs
+
+__all__ = ["Settings", "SettingsError", "SCHEMA", "TARGET_SOURCE_INPUT"]
+
+#: the config schema (defaults and types), relative to the repository root
+SCHEMA = Path("workflow") / "schemas" / "config.schema.yaml"
+#: the raw input table each target source is read from
+TARGET_SOURCE_INPUT = {"vasari": "vasari", "subtype": "clanc", "targets": "targets"}
+#: Biotab tables that extend the clinical follow-up (lists of paths in ``inputs``)
+BIOTAB_EXTRA = ("clinical_follow_up", "clinical_drug", "clinical_radiation", "new_tumor_event")
+
+
+class SettingsError(ValueError):
+    """Two config fields that cannot be used together, or a setting the inputs cannot satisfy (the message
+    starts with ``config:`` and names the keys)."""
+
+
+@dataclass
+class Settings:
+    """The resolved settings of one run (see the module docstring); build it with :meth:`from_config`."""
+
+    config: dict[str, Any]
+    downloads: download.Plan
+    target_specs: list[TargetSpec] = field(default_factory=list)
+    network_configs: list[dict[str, Any]] = field(default_factory=list)
+    encoder_archs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    collections: list[str] = field(default_factory=list)
+
+    # ------------------------------------------------------------------ construction
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], repo: str | os.PathLike, *,
+                    sources: Iterable[str | os.PathLike] | None = None, check_files: bool = True) -> Settings:
+        """Validate ``config`` (in place: the schema's defaults are filled in, as Snakemake's validate does) and
+        resolve it. ``repo``: the repository root (for the schema); ``sources``: the config files, named in
+        messages; ``check_files``: every input file the config names must exist (key and path named), even when
+        results of an earlier run exist. Raises :class:`config_check.ConfigError` for a schema error or a missing
+        file, :class:`SettingsError` for fields that conflict, ``ValueError`` for a bad target or model setting."""
+        schema = Path(repo) / SCHEMA
+        config_check.validate_config(config, schema, sources=sources)
+        # With downloads.enabled, a source's `input:` replaces that entry of `inputs` (its local `path`, or the
+        # file the download rule fetches into downloads.dir). Ignored when simulate.enabled.
+        plan = download.plan(config["downloads"], kinds=download.input_kinds(schema))
+        settings = cls(config=config, downloads=plan)
+        if check_files:
+            config_check.check_input_paths(config, simulated=settings.simulated, downloaded=settings.downloaded_keys())
+        settings._check_inputs()
+        settings.target_specs = resolve_specs(config["targets"]["presets"], config["targets"]["definitions"],
+                                              settings._table_target_columns(),
+                                              continuous_missing=config["targets"]["continuous_missing"])
+        for spec in settings.target_specs:
+            source = TARGET_SOURCE_INPUT[spec.source]
+            if not settings.has_input(source):
+                raise SettingsError(f"config: target {spec.name!r} reads the {spec.source} table, "
+                                    f"but inputs.{source} is not set")
+        # model selection is checked before any job runs (empty grids, unknown models)
+        for model in config["evaluation"]["models"]:
+            model_selection.check_model_name(model)
+        if "network" not in config["evaluation"]["models"]:
+            raise SettingsError("config: evaluation.models must include 'network' (the interpretation rules use it)")
+        settings.network_configs = model_selection.check_settings(settings.selection_settings)["network_configs"]
+        if config["autoencoder"]["enabled"]:
+            settings.encoder_archs = model_selection.required_encoders(settings.network_configs)
+        settings.collections = settings._collections()
+        return settings
+
+    def _check_inputs(self) -> None:
+        if not self.has_input("expression"):
+            raise SettingsError("config: inputs.expression is required when simulate.enabled is false")
+        if self.sim_test and not self.sim_plain_targets:
+            raise SettingsError("config: simulate.n_test_patients needs simulate.n_radiomic > 0 or "
+                                "simulate.histology: the simulated test cohort is scored on the plain target table")
+        parsers.make_id_rule(self.id_rule)  # an unknown rule or a bad regex stops here
+        if self.test_input("expression") is not None and self.test_input("patients") is not None:
+            raise SettingsError("config: inputs.test takes either a second cohort (expression + targets) or a "
+                                "declared split (patients), not both")
+        if self.test_input("expression") is not None and self.test_input("targets") is None:
+            raise SettingsError("config: inputs.test.expression needs inputs.test.targets "
+                                "(the test cohort's target table)")
+
+    def _table_target_columns(self) -> list[str]:
+        """Columns of the plain target table declared as continuous targets by targets.continuous_columns."""
+        columns = self.config["targets"]["continuous_columns"]
+        if columns != "all":
+            return list(columns)
+        if not self.has_input("targets"):
+            raise SettingsError("config: targets.continuous_columns is 'all' but there is no plain target table "
+                                "(inputs.targets, or simulate.n_radiomic / simulate.histology)")
+        if self.simulated:
+            sim = self.config["simulate"]
+            return (radiomic_feature_names(sim.get("n_radiomic", 0))
+                    + ([HISTOLOGY_TARGET] if sim.get("histology") else []))
+        if self.targets_format["fmt"] == "features":  # the kept features (ignored, mostly-missing, constant dropped)
+            return list(parsers.read_targets_input(self.input_path("targets"), id_rule=self.id_rule,
+                                                   **self.targets_format).columns)
+        return parsers.read_table_columns(self.input_path("targets"))
+
+    def _collections(self) -> list[str]:
+        names = list(self.gene_set_paths())
+        if self.has_input("clanc") and self.config["masking"]["verhaak"]:
+            names.append("verhaak")
+        if not names:
+            raise SettingsError("config: no gene-set collection (inputs.gene_sets is empty and no ClaNC table)")
+        return names
+
+    # ------------------------------------------------------------------ where the inputs come from
+
+    @property
+    def results(self) -> str:
+        return self.config["results"]
+
+    @property
+    def simulated(self) -> bool:
+        return bool(self.config["simulate"]["enabled"])
+
+    @property
+    def sim_dir(self) -> str:
+        return f"{self.results}/simulated"
+
+    @property
+    def sim_plain_targets(self) -> bool:
+        """The simulation writes a plain target table (radiomic features or histology)."""
+        sim = self.config["simulate"]
+        return self.simulated and (sim.get("n_radiomic", 0) > 0 or bool(sim.get("histology", False)))
+
+    @property
+    def sim_test(self) -> bool:
+        """The simulation writes a held-out test cohort."""
+        return self.simulated and self.config["simulate"].get("n_test_patients", 0) > 0
+
+    @property
+    def simulated_inputs(self) -> dict[str, str]:
+        d = self.sim_dir
+        out = {"expression": f"{d}/expression.tsv", "vasari": f"{d}/vasari_annotations.csv",
+               "clinical": f"{d}/clinical_patient_gbm.txt", "clanc": f"{d}/clanc840.txt"}
+        if self.sim_plain_targets:
+            out["targets"] = f"{d}/targets.tsv"
+        return out
+
+    @property
+    def simulated_gene_sets(self) -> dict[str, str]:
+        return {"programs": f"{self.sim_dir}/gene_sets/programs.gmt",
+                "celltypes": f"{self.sim_dir}/gene_sets/celltypes.csv"}
+
+    @property
+    def simulated_test(self) -> dict[str, str]:
+        out = {"expression": f"{self.sim_dir}/test_expression.tsv"}
+        if self.sim_plain_targets:
+            out["targets"] = f"{self.sim_dir}/test_targets.tsv"
+        return out
+
+    def downloaded_keys(self) -> list[str]:
+        """Config keys of the inputs an enabled download source provides (fetched by the download rule)."""
+        if self.simulated:
+            return []
+        keys = [f"inputs.{k}" for k in config_check.INPUT_FILE_KEYS if self.downloads.input_path(k)]
+        return keys + [f"inputs.gene_sets.{name}" for name in self.downloads.gene_set_paths()]
+
+    def input_path(self, kind: str) -> str | None:
+        """Path of a raw input table: simulated, downloaded, or from config ``inputs`` (None when not given)."""
+        if self.simulated:
+            return self.simulated_inputs.get(kind)
+        downloaded = self.downloads.input_path(kind)
+        return downloaded if downloaded is not None else self.config["inputs"].get(kind)
+
+    def has_input(self, kind: str) -> bool:
+        return self.input_path(kind) is not None
+
+    def gene_set_paths(self) -> dict[str, str]:
+        """Collection name -> gene-set file (the ClaNC-derived ``verhaak`` collection is not a file here)."""
+        if self.simulated:
+            return self.simulated_gene_sets
+        return {**self.config["inputs"]["gene_sets"], **self.downloads.gene_set_paths()}
+
+    def test_input(self, kind: str) -> str | None:
+        """Path of a held-out test-cohort input (expression, targets, patients), or None."""
+        if self.simulated:
+            return self.simulated_test.get(kind) if self.sim_test else None
+        return self.config["inputs"]["test"].get(kind)
+
+    @property
+    def test_cohort(self) -> bool:
+        return self.test_input("expression") is not None or self.test_input("patients") is not None
+
+    @property
+    def survival_table(self) -> str | None:
+        """The plain survival table, used when there is no TCGA Biotab clinical table."""
+        return None if self.has_input("clinical") else self.input_path("survival")
+
+    @property
+    def has_survival(self) -> bool:
+        return self.has_input("clinical") or self.survival_table is not None
+
+    @property
+    def id_rule(self) -> Any:
+        """The patient-ID rule of the plain tables (radiogenomics/ids.py)."""
+        return self.config["inputs"]["id_rule"]
+
+    @property
+    def targets_format(self) -> dict[str, Any]:
+        """Layout of the target table: plain strings, or an imaging-feature table (parsers.read_targets_input)."""
+        return {"fmt": self.config["inputs"]["targets_format"], "features": self.config["inputs"]["features"]}
+
+    # ------------------------------------------------------------------ targets, models, folds
+
+    @property
+    def targets(self) -> list[str]:
+        return [s.name for s in self.target_specs]
+
+    @property
+    def imaging_targets(self) -> list[str]:
+        return [s.name for s in self.target_specs if s.source == "vasari"]
+
+    @property
+    def survival_groupings(self) -> list[str]:
+        """Targets shown as Kaplan-Meier curves: the categorical ones (imaging traits, the subtype)."""
+        return [s.name for s in self.target_specs if s.type in ("binary", "multiclass")]
+
+    @property
+    def models(self) -> list[str]:
+        return list(self.config["evaluation"]["models"])
+
+    @property
+    def baseline_models(self) -> list[str]:
+        return [m for m in self.models if m != "network"]
+
+    @property
+    def folds(self) -> list[int]:
+        return list(range(self.config["cv"]["folds"]))
+
+    @property
+    def selection_settings(self) -> dict[str, Any]:
+        evaluation = self.config["evaluation"]
+        return {"inner_folds": evaluation["inner_folds"], "network": evaluation["network_grid"],
+                "baselines": evaluation["baseline_grids"], "n_jobs": self.config["threads"]}
+
+    @property
+    def encoder_scopes(self) -> dict[str, str]:
+        """Which autoencoder each target's networks transfer (radiogenomics.cohorts.encoder_scope): the shared one
+        (imaging targets: their patients are never in its cohort) or one per outer fold; empty without
+        pretraining."""
+        return {s.name: encoder_scope(s.source) for s in self.target_specs} if self.encoder_archs else {}
+
+    # ------------------------------------------------------------------ pre-flight check of the user's tables
+
+    def preflight_plan(self) -> dict[str, Any] | None:
+        """What :func:`preflight.check_inputs` reads: every user-supplied table, with the settings the ingest and
+        target jobs use; None for a simulated cohort (its inputs are written by the workflow)."""
+        if self.simulated:
+            return None
+        inputs = self.config["inputs"]
+        test_format = inputs["test"].get("expression_format") or inputs["expression_format"]
+        survival = self.survival_table
+        return {
+            "expression": {"path": self.input_path("expression"), "format": inputs["expression_format"],
+                           "orientation": inputs["expression_orientation"]},
+            "id_rule": self.id_rule,
+            "min_informative_genes": inputs["min_informative_genes"],
+            "tables": {k: self.input_path(k) for k in ("vasari", "clanc", "clinical", "targets")},
+            "targets_format": self.targets_format,
+            "survival": {"path": survival, **inputs["survival_columns"]} if survival is not None else None,
+            "biotab_extra": [str(p) for k in BIOTAB_EXTRA for p in inputs[k]],
+            "gene_sets": dict(self.gene_set_paths()),
+            "target_specs": [s.to_dict() for s in self.target_specs],
+            "folds": self.config["cv"]["folds"],
+            "test": {
+                "expression": ({"path": self.test_input("expression"), "format": test_format}
+                               if self.test_input("expression") else None),
+                "targets": self.test_input("targets"),
+                "patients": self.test_input("patients"),
+            },
+        }
+
+    def run_preflight(self) -> bool:
+        """Read and check every user-supplied table now, so a bad input stops the run before any job starts (and
+        before Snakemake removes earlier outputs to rerun). Inputs still to be downloaded are checked by their
+        jobs: the check runs only when every file is in place. Returns whether it ran (or was cached)."""
+        plan = self.preflight_plan()
+        if plan is None or not all(Path(p).is_file() for p in preflight.input_paths(plan)):
+            return False
+        preflight.run_cached(plan)
+        return True
