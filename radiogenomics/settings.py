@@ -23,7 +23,7 @@ from .cohorts import encoder_scope
 from .simulate import HISTOLOGY_TARGET, radiomic_feature_names
 from .targets import TargetSpec, resolve_specs
 
-__all__ = ["Settings", "SettingsError", "SCHEMA", "TARGET_SOURCE_INPUT"]
+__all__ = ["GSEA_RANKINGS", "SCHEMA", "SINGLE_GENES", "TARGET_SOURCE_INPUT", "Settings", "SettingsError"]
 
 #: the config schema (defaults and types), relative to the repository root
 SCHEMA = Path("workflow") / "schemas" / "config.schema.yaml"
@@ -31,6 +31,10 @@ SCHEMA = Path("workflow") / "schemas" / "config.schema.yaml"
 TARGET_SOURCE_INPUT = {"vasari": "vasari", "subtype": "clanc", "targets": "targets"}
 #: Biotab tables that extend the clinical follow-up (lists of paths in ``inputs``)
 BIOTAB_EXTRA = ("clinical_follow_up", "clinical_drug", "clinical_radiation", "new_tumor_event")
+#: single-gene masking writes masking/{target}/single_genes.tsv beside the collections' tables
+SINGLE_GENES = "single_genes"
+#: rankings besides per-patient saliency that are tested by GSEA: enrichment/{target}/{collection}_{ranking}.tsv
+GSEA_RANKINGS = ("correlation", "masking")
 
 
 class SettingsError(ValueError):
@@ -85,6 +89,7 @@ class Settings:
         if config["autoencoder"]["enabled"]:
             settings.encoder_archs = model_selection.required_encoders(settings.network_configs)
         settings.collections = settings._collections()
+        settings._check_collection_names()
         return settings
 
     def _check_inputs(self) -> None:
@@ -125,6 +130,16 @@ class Settings:
         if not names:
             raise SettingsError("config: no gene-set collection (inputs.gene_sets is empty and no ClaNC table)")
         return names
+
+    def _check_collection_names(self) -> None:
+        if SINGLE_GENES in self.collections:
+            raise SettingsError(f"config: a gene-set collection may not be named {SINGLE_GENES!r} (the single-gene "
+                                "masking table masking/{target}/single_genes.tsv uses that name)")
+        clash = [c for c in self.collections
+                 if any(c.endswith(f"_{r}") or c.endswith("_summary") for r in GSEA_RANKINGS)]
+        if clash:
+            raise SettingsError(f"config: gene-set collection names {clash} end like the enrichment tables "
+                                "(_summary, _correlation, _masking); rename them")
 
     # ------------------------------------------------------------------ where the inputs come from
 
@@ -263,6 +278,91 @@ class Settings:
         (imaging targets: their patients are never in its cohort) or one per outer fold; empty without
         pretraining."""
         return {s.name: encoder_scope(s.source) for s in self.target_specs} if self.encoder_archs else {}
+
+    def final_models(self, target: str) -> dict[str, str]:
+        """The selected final models of one target: the network and one refit per comparison model."""
+        models = {"model_network": f"{self.results}/models/{target}/final.pt"}
+        for name in self.baseline_models:
+            models[f"model_{name}"] = f"{self.results}/models/{target}/{name}/final.skops.zip"
+        return models
+
+    def masking_models(self, target: str) -> dict[str, str]:
+        """The network(s) an interpretation job of ``target`` applies: out of fold, the outer-fold networks and
+        the split file; with masking.mode ``final``, the refit network."""
+        r = self.results
+        if self.config["masking"]["mode"] == "out_of_fold":
+            models = {f"fold_model_{k}": f"{r}/models/{target}/network/fold{k}.pt" for k in self.folds}
+            return {**models, "folds": f"{r}/splits/{target}.tsv"}
+        return {"model": f"{r}/models/{target}/final.pt"}
+
+    # ------------------------------------------------------------------ interpretation, test cohort, null runs
+
+    @property
+    def collection_pattern(self) -> str:
+        return "|".join(self.collections)
+
+    @property
+    def validation_target(self) -> str | None:
+        """The multi-class subtype network of subtype validation (study Figure 2), if there is one."""
+        specs = [s for s in self.target_specs if s.source == "subtype" and s.type == "multiclass"]
+        return specs[0].name if specs else None
+
+    @property
+    def validation(self) -> bool:
+        """Subtype validation runs: a subtype network and the Verhaak sets."""
+        return self.validation_target is not None and "verhaak" in self.collections
+
+    @property
+    def validation_outputs(self) -> dict[str, str]:
+        d = f"{self.results}/validation"
+        return {"probabilities": f"{d}/subtype_probabilities.parquet", "auc": f"{d}/subtype_set_auc.tsv",
+                "summary": f"{d}/subtype_summary.tsv", "coverage": f"{d}/coverage_curve.tsv"}
+
+    @property
+    def validation_figures(self) -> dict[str, str]:
+        d = f"{self.results}/figures/validation"
+        return {"heatmap": f"{d}/subtype_masking.png", "coverage": f"{d}/coverage_curve.png"}
+
+    @property
+    def simulated_plain_outputs(self) -> dict[str, str]:
+        """What the simulator's plain-table rule writes: the target table and the test cohort's tables."""
+        out = {"targets": self.simulated_inputs["targets"]} if self.sim_plain_targets else {}
+        if self.sim_test:
+            out.update({f"test_{kind}": path for kind, path in self.simulated_test.items()})
+        return out
+
+    @property
+    def test_target_outputs(self) -> dict[str, str]:
+        """With a test cohort, its targets are encoded (and checked) by build_targets, before any model is fitted."""
+        if not self.test_cohort:
+            return {}
+        return {"test_targets": f"{self.results}/cohorts/test_targets.parquet",
+                "test_drops": f"{self.results}/cohorts/test_target_drops.tsv"}
+
+    @property
+    def null_permutations(self) -> int:
+        return self.config["evaluation"]["null_permutations"]
+
+    def interpretation_outputs(self) -> list[str]:
+        """Final outputs of single-gene masking, the correlation/masking GSEA, subtype validation and recovery."""
+        r = self.results
+        out = [f"{r}/masking/{t}/{SINGLE_GENES}.tsv" for t in self.targets]
+        out += [f"{r}/enrichment/{t}/{c}_{ranking}.tsv"
+                for t in self.targets for c in self.collections for ranking in GSEA_RANKINGS]
+        if self.validation:
+            out += list(self.validation_outputs.values()) + list(self.validation_figures.values())
+        if self.simulated:
+            out += [f"{r}/recovery/driver_ranks.tsv", f"{r}/figures/driver_recovery_methods.png"]
+        return out
+
+    def test_cohort_outputs(self) -> list[str]:
+        return [f"{self.results}/evaluation/test_scores.tsv"] if self.test_cohort else []
+
+    def null_outputs(self) -> list[str]:
+        """The calibration table and figure when evaluation.null_permutations > 0."""
+        if not self.null_permutations:
+            return []
+        return [f"{self.results}/evaluation/null_calibration.tsv", f"{self.results}/figures/null_calibration.png"]
 
     # ------------------------------------------------------------------ pre-flight check of the user's tables
 

@@ -136,3 +136,40 @@ def test_a_test_cohort_is_either_a_second_cohort_or_a_split(tmp_path):
     config["inputs"]["test"] = {"expression": str(tmp_path / "expr.tsv")}
     with pytest.raises(SettingsError, match=r"inputs\.test\.expression needs inputs\.test\.targets"):
         Settings.from_config(config, REPO, check_files=False)
+
+
+def test_stage_outputs_and_model_inputs():
+    s = _settings(_config())
+    assert s.validation_target == "subtype" and s.validation
+    outputs = s.interpretation_outputs()
+    assert "results/masking/f5/single_genes.tsv" in outputs
+    assert "results/enrichment/subtype/verhaak_masking.tsv" in outputs and len(outputs) == 7 + 7 * 3 * 2 + 6 + 2
+    assert s.test_cohort_outputs() == [] and s.null_outputs() == [] and s.test_target_outputs == {}
+    assert s.masking_models("f5") == {**{f"fold_model_{k}": f"results/models/f5/network/fold{k}.pt" for k in range(5)},
+                                      "folds": "results/splits/f5.tsv"}
+    assert s.final_models("f5")["model_svm"] == "results/models/f5/svm/final.skops.zip"
+    final = _settings(_config(masking__mode="final", evaluation__null_permutations=5))
+    assert final.masking_models("f5") == {"model": "results/models/f5/final.pt"}
+    assert final.null_outputs() == ["results/evaluation/null_calibration.tsv", "results/figures/null_calibration.png"]
+    without_subtype = _settings(_config(targets__presets=["vasari"]))
+    assert without_subtype.validation_target is None and not without_subtype.validation
+    test = _settings(_config(simulate__n_radiomic=3, simulate__n_test_patients=20, targets__continuous_columns="all"))
+    assert test.simulated_plain_outputs == {"targets": "results/simulated/targets.tsv",
+                                            "test_expression": "results/simulated/test_expression.tsv",
+                                            "test_targets": "results/simulated/test_targets.tsv"}
+    assert test.test_cohort_outputs() == ["results/evaluation/test_scores.tsv"]
+    assert set(test.test_target_outputs) == {"test_targets", "test_drops"}
+
+
+@pytest.mark.parametrize("name, message", [
+    ("single_genes", r"may not be named 'single_genes'"),
+    ("h_masking", r"collection names \['h_masking'\] end like the enrichment tables"),
+    ("h_summary", r"collection names \['h_summary'\] end like the enrichment tables"),
+])
+def test_collection_names_that_clash_with_output_tables(tmp_path, name, message):
+    targets = tmp_path / "targets.tsv"
+    targets.write_text("patient\tsize\nP1\t1.5\nP2\t2.5\n")
+    config = _real(tmp_path, targets=str(targets))
+    config["inputs"]["gene_sets"] = {name: config["inputs"]["gene_sets"]["h"]}
+    with pytest.raises(SettingsError, match=message):
+        _settings(config)

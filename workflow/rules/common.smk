@@ -6,7 +6,7 @@ from pathlib import Path
 REPO = Path(workflow.basedir)
 sys.path.insert(0, str(REPO))
 
-from radiogenomics.settings import Settings
+from radiogenomics.settings import GSEA_RANKINGS, SINGLE_GENES, Settings
 
 # The schema's defaults are filled in as snakemake.utils.validate does; a bad config stops with one short
 # message (unknown key with its path and the closest valid key, wrong type, ...), not a dump of the schema.
@@ -42,6 +42,16 @@ MODELS = S.models
 BASELINE_MODELS = S.baseline_models
 FOLDS = S.folds
 COLLECTIONS = S.collections
+COLLECTION_PATTERN = S.collection_pattern
+SINGLE_GENES = SINGLE_GENES
+GSEA_RANKINGS = list(GSEA_RANKINGS)
+VALIDATION_TARGET = S.validation_target  # subtype validation (study Figure 2): the subtype network, Verhaak sets
+VALIDATION = S.validation
+VALIDATION_OUTPUTS = S.validation_outputs
+VALIDATION_FIGURES = S.validation_figures
+SIMULATED_PLAIN_OUTPUTS = S.simulated_plain_outputs
+TEST_TARGET_OUTPUTS = S.test_target_outputs
+NULL_PERMUTATIONS = S.null_permutations
 
 
 def collections():
@@ -93,6 +103,7 @@ def all_outputs():
         out += expand(f"{R}/figures/km/{{target}}.png", target=survival_groupings())
     if SIMULATED:
         out += [f"{R}/recovery/driver_ranks.tsv", f"{R}/figures/driver_recovery.png"]
+    out += S.test_cohort_outputs() + S.null_outputs() + S.interpretation_outputs()
     for stage_outputs in STAGE_OUTPUTS:
         out += stage_outputs()
     return out
@@ -176,7 +187,32 @@ def fold_predictions(wildcards=None):
 
 def masking_models(wildcards):
     """Out-of-fold masking reads the outer-fold networks and the split file; `final` reads the refit network."""
-    if config["masking"]["mode"] == "out_of_fold":
-        models = {f"fold_model_{k}": f"{R}/models/{wildcards.target}/network/fold{k}.pt" for k in FOLDS}
-        return {**models, "folds": f"{R}/splits/{wildcards.target}.tsv"}
-    return {"model": f"{R}/models/{wildcards.target}/final.pt"}
+    return S.masking_models(wildcards.target)
+
+
+def validation_models(wildcards=None):
+    """The subtype network(s) masked by subtype validation: as gene_masking (out-of-fold or final)."""
+    return S.masking_models(VALIDATION_TARGET)
+
+
+def final_models(wildcards):
+    """The selected final models of one target: the network and one refit per comparison model."""
+    return S.final_models(wildcards.target)
+
+
+def test_cohort_inputs(wildcards=None):
+    """The held-out test cohort's ingested tables (second cohort) or its patient list (declared split)."""
+    if not TEST_COHORT:
+        return {}
+    if test_input("patients") is not None:
+        return {"test_patients": test_input("patients")}
+    return {
+        "test_expression": rules.ingest_test_expression.output.expression,
+        "test_targets": rules.ingest_test_targets.output.targets,
+    }
+
+
+def test_expression_input(wildcards=None):
+    if test_input("patients") is not None:  # declared split: the held-out patients of the training tables
+        return rules.ingest_expression.output.expression
+    return rules.ingest_test_expression.output.expression

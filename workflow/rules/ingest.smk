@@ -1,9 +1,6 @@
 # Stage 2: parse each raw table in its real format into tidy parquet/TSV files.
 
 
-include: "generic_helpers.smk"
-
-
 rule ingest_expression:
     input:
         expression=input_path("expression"),

@@ -3,9 +3,6 @@
 # validation (study Figure 2) and, on the simulated cohort, recovery of the planted drivers.
 
 
-include: "interpretation_helpers.smk"
-
-
 rule gene_masking:
     input:
         unpack(masking_models),

@@ -4,9 +4,6 @@
 # Code: radiogenomics/null_calibration.py.
 
 
-include: "null_calibration_helpers.smk"
-
-
 rule null_calibration_network:
     input:
         unpack(encoder_inputs),
