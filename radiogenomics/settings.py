@@ -21,9 +21,11 @@ from . import config_check, download, parsers, preflight
 from . import selection as model_selection
 from .cohorts import encoder_scope
 from .simulate import HISTOLOGY_TARGET, radiomic_feature_names
+from .survival_config import resolve_radiogenomic_minimums
 from .targets import TargetSpec, resolve_specs
 
-__all__ = ["GSEA_RANKINGS", "SCHEMA", "SINGLE_GENES", "TARGET_SOURCE_INPUT", "Settings", "SettingsError"]
+__all__ = ["GSEA_RANKINGS", "SCHEMA", "SINGLE_GENES", "SURVIVAL_ENDPOINT_LABELS", "TARGET_SOURCE_INPUT", "Settings",
+           "SettingsError"]
 
 #: the config schema (defaults and types), relative to the repository root
 SCHEMA = Path("workflow") / "schemas" / "config.schema.yaml"
@@ -31,6 +33,8 @@ SCHEMA = Path("workflow") / "schemas" / "config.schema.yaml"
 TARGET_SOURCE_INPUT = {"vasari": "vasari", "subtype": "clanc", "targets": "targets"}
 #: Biotab tables that extend the clinical follow-up (lists of paths in ``inputs``)
 BIOTAB_EXTRA = ("clinical_follow_up", "clinical_drug", "clinical_radiation", "new_tumor_event")
+#: display names of the survival endpoints
+SURVIVAL_ENDPOINT_LABELS = {"os": "Overall survival", "pfs": "Progression-free survival"}
 #: single-gene masking writes masking/{target}/single_genes.tsv beside the collections' tables
 SINGLE_GENES = "single_genes"
 #: rankings besides per-patient saliency that are tested by GSEA: enrichment/{target}/{collection}_{ranking}.tsv
@@ -52,6 +56,9 @@ class Settings:
     network_configs: list[dict[str, Any]] = field(default_factory=list)
     encoder_archs: dict[str, dict[str, Any]] = field(default_factory=dict)
     collections: list[str] = field(default_factory=list)
+    radiogenomic_networks: list[str] = field(default_factory=list)
+    #: messages to log once the settings are resolved (deprecated keys read under their new name)
+    warnings: list[str] = field(default_factory=list)
 
     # ------------------------------------------------------------------ construction
 
@@ -90,6 +97,7 @@ class Settings:
             settings.encoder_archs = model_selection.required_encoders(settings.network_configs)
         settings.collections = settings._collections()
         settings._check_collection_names()
+        settings._resolve_survival()
         return settings
 
     def _check_inputs(self) -> None:
@@ -140,6 +148,25 @@ class Settings:
         if clash:
             raise SettingsError(f"config: gene-set collection names {clash} end like the enrichment tables "
                                 "(_summary, _correlation, _masking); rename them")
+
+    def _resolve_survival(self) -> None:
+        survival = self.config["survival"]
+        # least carriers and non-carriers of a tested radiogenomic trait (the older radiogenomic_min_patients is read
+        # as the first, with a warning); written back so that the report captions show the values used
+        carriers, non_carriers, message = resolve_radiogenomic_minimums(survival)
+        if message:
+            self.warnings.append(message)
+        survival["radiogenomic_min_carriers"], survival["radiogenomic_min_non_carriers"] = carriers, non_carriers
+        if self.survival_table is not None and any(self.survival_extra_inputs.values()):
+            raise SettingsError("config: inputs.clinical_follow_up / clinical_drug / clinical_radiation / "
+                                "new_tumor_event extend a TCGA Biotab clinical table (inputs.clinical); with a plain "
+                                "survival table (inputs.survival) leave them empty")
+        chosen = list(survival["radiogenomic_networks"])
+        unknown = [n for n in chosen if n not in self.targets]
+        if unknown:
+            raise SettingsError(f"config: survival.radiogenomic_networks names {unknown}, not targets ({self.targets})")
+        # configured, else the imaging traits, else (no imaging trait, e.g. config/tcga_gbm.yaml) the subtype network
+        self.radiogenomic_networks = chosen or self.survival_imaging or self.survival_subtype
 
     # ------------------------------------------------------------------ where the inputs come from
 
@@ -363,6 +390,90 @@ class Settings:
         if not self.null_permutations:
             return []
         return [f"{self.results}/evaluation/null_calibration.tsv", f"{self.results}/figures/null_calibration.png"]
+
+    # ------------------------------------------------------------------ survival (survival.smk)
+
+    @property
+    def survival_extra_inputs(self) -> dict[str, list[str]]:
+        """The Biotab follow-up, drug, radiation and new-tumour-event tables (lists of paths)."""
+        return {kind: [str(p) for p in (self.config["inputs"].get(kind) or [])] for kind in BIOTAB_EXTRA}
+
+    @property
+    def survival_follow_up(self) -> list[str]:
+        """Follow-up, drug and radiation tables: they all extend the follow-up (survival.overall_survival)."""
+        extra = self.survival_extra_inputs
+        return extra["clinical_follow_up"] + extra["clinical_drug"] + extra["clinical_radiation"]
+
+    @property
+    def survival_endpoints(self) -> list[str]:
+        """Overall survival, and progression-free survival with a new-tumour-event table."""
+        return ["os"] + (["pfs"] if self.survival_extra_inputs["new_tumor_event"] else [])
+
+    @property
+    def survival_endpoint_files(self) -> dict[str, str]:
+        return {"os": f"{self.results}/survival/endpoint.tsv", "pfs": f"{self.results}/survival/pfs_endpoint.tsv"}
+
+    def survival_endpoint_input(self) -> dict[str, str]:
+        """The overall-survival source: the ingested Biotab clinical table, or the plain survival table."""
+        if self.survival_table is not None:
+            return {"survival_table": self.survival_table}
+        return {"clinical": f"{self.results}/ingest/clinical.parquet"}
+
+    @property
+    def survival_imaging(self) -> list[str]:
+        """Imaging traits: every target but the molecular subtype (VASARI traits, and plain-table targets)."""
+        return [s.name for s in self.target_specs if s.source != "subtype"]
+
+    @property
+    def survival_imaging_categorical(self) -> list[str]:
+        return [s.name for s in self.target_specs if s.source != "subtype" and s.type in ("binary", "multiclass")]
+
+    @property
+    def survival_subtype(self) -> list[str]:
+        return [s.name for s in self.target_specs if s.source == "subtype"]
+
+    @property
+    def survival_stepwise_traits(self) -> list[str]:
+        """Stepwise candidates besides the radiogenomic traits: the categorical imaging traits, else the subtype."""
+        return self.survival_imaging_categorical or [
+            s.name for s in self.target_specs if s.source == "subtype" and s.type in ("binary", "multiclass")]
+
+    @property
+    def survival_predicted(self) -> bool:
+        """Survival by network-predicted imaging traits (needs a categorical imaging trait)."""
+        return bool(self.config["survival"]["predicted_traits"] and self.survival_imaging_categorical)
+
+    @property
+    def survival_params(self) -> dict[str, Any]:
+        survival = self.config["survival"]
+        return {"covariates": list(survival["covariates"]), "max_covariate_missing": survival["max_covariate_missing"]}
+
+    def radiogenomic_enrichment_tables(self) -> dict[str, str]:
+        return {f"{net}__{c}": f"{self.results}/enrichment/{net}/{c}.tsv"
+                for net in self.radiogenomic_networks for c in self.collections}
+
+    def predicted_trait_models(self) -> dict[str, str]:
+        return {f"model_{t}": f"{self.results}/models/{t}/final.pt" for t in self.survival_imaging_categorical}
+
+    def survival_outputs(self) -> list[str]:
+        """Final survival outputs for `rule all` (with a clinical or plain survival table only)."""
+        if not self.has_survival:
+            return []
+        r = self.results
+        out = [f"{r}/survival/endpoint_problems.tsv", f"{r}/survival/radiogenomic_traits.tsv",
+               f"{r}/survival/radiogenomic_skipped.tsv"]
+        if "pfs" in self.survival_endpoints:
+            out += [f"{r}/survival/pfs_endpoint.tsv", f"{r}/survival/pfs_endpoint_problems.tsv"]
+        for ep in self.survival_endpoints:
+            d, f = f"{r}/survival/{ep}", f"{r}/figures/survival/{ep}"
+            out += [f"{d}/km_logrank.tsv", f"{d}/cox.tsv", f"{d}/covariates.tsv", f"{d}/radiogenomic_tests.tsv",
+                    f"{d}/stepwise_path.tsv", f"{d}/stepwise_final.tsv", f"{f}_forest_traits.png",
+                    f"{f}_forest_stepwise.png", f"{f}_radiogenomic_km.png"]
+            if self.survival_predicted:
+                out += [f"{d}/predicted_trait_survival.tsv", f"{d}/predicted_trait_cox.tsv", f"{f}_predicted_km.png"]
+        if self.survival_predicted:
+            out.append(f"{r}/survival/predicted_traits.tsv")
+        return out
 
     # ------------------------------------------------------------------ pre-flight check of the user's tables
 

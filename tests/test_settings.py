@@ -173,3 +173,39 @@ def test_collection_names_that_clash_with_output_tables(tmp_path, name, message)
     config["inputs"]["gene_sets"] = {name: config["inputs"]["gene_sets"]["h"]}
     with pytest.raises(SettingsError, match=message):
         _settings(config)
+
+
+def test_survival_settings():
+    s = _settings(_config())
+    assert s.survival_endpoints == ["os"] and s.survival_follow_up == []
+    assert s.survival_endpoint_input() == {"clinical": "results/ingest/clinical.parquet"}
+    assert s.radiogenomic_networks == s.survival_imaging == s.targets[:-1]  # the imaging traits by default
+    assert s.survival_subtype == ["subtype"] and s.survival_stepwise_traits == s.targets[:-1]
+    assert s.config["survival"]["radiogenomic_min_carriers"] == 10 and s.warnings == []
+    outputs = s.survival_outputs()
+    assert "results/survival/os/stepwise_final.tsv" in outputs and "results/survival/pfs_endpoint.tsv" not in outputs
+    assert s.radiogenomic_enrichment_tables()["f5__verhaak"] == "results/enrichment/f5/verhaak.tsv"
+    subtype_only = _settings(_config(targets__presets=["subtype"]))
+    assert subtype_only.radiogenomic_networks == ["subtype"] and not subtype_only.survival_predicted
+    chosen = _settings(_config(survival__radiogenomic_networks=["f7"]))
+    assert chosen.radiogenomic_networks == ["f7"]
+
+
+def test_survival_deprecated_key_and_unknown_network():
+    s = _settings(_config(survival__radiogenomic_min_patients=12))
+    assert s.config["survival"]["radiogenomic_min_carriers"] == 12
+    assert s.warnings and "radiogenomic_min_patients is deprecated" in s.warnings[0]
+    with pytest.raises(SettingsError, match=r"survival\.radiogenomic_networks names \['f99'\], not targets"):
+        _settings(_config(survival__radiogenomic_networks=["f99"]))
+
+
+def test_biotab_extra_tables_need_the_biotab_clinical_table(tmp_path):
+    survival = tmp_path / "surv.tsv"
+    survival.write_text("patient\ttime\tevent\nP1\t10\t1\n")
+    follow_up = tmp_path / "follow_up.txt"
+    follow_up.write_text("x\n")
+    targets = tmp_path / "targets.tsv"
+    targets.write_text("patient\tsize\nP1\t1.5\nP2\t2.5\n")
+    config = _real(tmp_path, targets=str(targets), survival=str(survival), clinical_follow_up=[str(follow_up)])
+    with pytest.raises(SettingsError, match=r"extend a TCGA Biotab clinical table .* leave them empty"):
+        Settings.from_config(config, REPO, check_files=False)

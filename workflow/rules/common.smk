@@ -6,13 +6,17 @@ from pathlib import Path
 REPO = Path(workflow.basedir)
 sys.path.insert(0, str(REPO))
 
-from radiogenomics.settings import GSEA_RANKINGS, SINGLE_GENES, Settings
+from snakemake.logging import logger
+
+from radiogenomics.settings import GSEA_RANKINGS, SINGLE_GENES, SURVIVAL_ENDPOINT_LABELS, Settings
 
 # The schema's defaults are filled in as snakemake.utils.validate does; a bad config stops with one short
 # message (unknown key with its path and the closest valid key, wrong type, ...), not a dump of the schema.
 # Every input file the config names must exist (key and path named), even when results of an earlier run exist;
 # fields that conflict, targets without their table and bad model grids stop here, before any job runs.
 S = Settings.from_config(config, REPO, sources=workflow.configfiles)
+for _warning in S.warnings:
+    logger.warning(_warning)
 
 R = S.results
 SIMULATED = S.simulated
@@ -52,6 +56,19 @@ VALIDATION_FIGURES = S.validation_figures
 SIMULATED_PLAIN_OUTPUTS = S.simulated_plain_outputs
 TEST_TARGET_OUTPUTS = S.test_target_outputs
 NULL_PERMUTATIONS = S.null_permutations
+# survival (survival.smk): runs only with a clinical table or a plain survival table (HAS_SURVIVAL)
+SURVIVAL = config["survival"]
+SURVIVAL_MIN_CARRIERS = SURVIVAL["radiogenomic_min_carriers"]
+SURVIVAL_MIN_NON_CARRIERS = SURVIVAL["radiogenomic_min_non_carriers"]
+SURVIVAL_FOLLOW_UP = S.survival_follow_up
+SURVIVAL_EXTRA_INPUTS = S.survival_extra_inputs
+SURVIVAL_ENDPOINTS = S.survival_endpoints
+SURVIVAL_IMAGING_CATEGORICAL = S.survival_imaging_categorical
+SURVIVAL_SUBTYPE = S.survival_subtype
+SURVIVAL_RG_NETWORKS = S.radiogenomic_networks
+SURVIVAL_STEPWISE_TRAITS = S.survival_stepwise_traits
+SURVIVAL_PREDICTED = S.survival_predicted
+SURVIVAL_PARAMS = S.survival_params
 
 
 def collections():
@@ -103,7 +120,7 @@ def all_outputs():
         out += expand(f"{R}/figures/km/{{target}}.png", target=survival_groupings())
     if SIMULATED:
         out += [f"{R}/recovery/driver_ranks.tsv", f"{R}/figures/driver_recovery.png"]
-    out += S.test_cohort_outputs() + S.null_outputs() + S.interpretation_outputs()
+    out += S.test_cohort_outputs() + S.null_outputs() + S.interpretation_outputs() + S.survival_outputs()
     for stage_outputs in STAGE_OUTPUTS:
         out += stage_outputs()
     return out
@@ -216,3 +233,20 @@ def test_expression_input(wildcards=None):
     if test_input("patients") is not None:  # declared split: the held-out patients of the training tables
         return rules.ingest_expression.output.expression
     return rules.ingest_test_expression.output.expression
+
+
+def survival_endpoint_input(wildcards=None):
+    """The overall-survival source: the ingested Biotab clinical table, or the plain survival table."""
+    return S.survival_endpoint_input()
+
+
+def survival_endpoint_file(wildcards):
+    return S.survival_endpoint_files[wildcards.endpoint]
+
+
+def radiogenomic_enrichment_tables(wildcards=None):
+    return S.radiogenomic_enrichment_tables()
+
+
+def predicted_trait_models(wildcards=None):
+    return S.predicted_trait_models()

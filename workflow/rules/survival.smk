@@ -8,9 +8,6 @@
 # Everything runs only with a clinical table or a plain survival table (HAS_SURVIVAL in common.smk).
 
 
-include: "survival_helpers.smk"
-
-
 rule survival_endpoint:
     input:
         unpack(survival_endpoint_input),
