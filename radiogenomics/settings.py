@@ -493,7 +493,7 @@ class Settings:
             "tables": {k: self.input_path(k) for k in ("vasari", "clanc", "clinical", "targets")},
             "targets_format": self.targets_format,
             "survival": {"path": survival, **inputs["survival_columns"]} if survival is not None else None,
-            "biotab_extra": [str(p) for k in BIOTAB_EXTRA for p in inputs[k]],
+            "biotab_extra": [p for paths in self.survival_extra_inputs.values() for p in paths],
             "gene_sets": dict(self.gene_set_paths()),
             "target_specs": [s.to_dict() for s in self.target_specs],
             "folds": self.config["cv"]["folds"],

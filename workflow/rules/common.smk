@@ -8,7 +8,7 @@ sys.path.insert(0, str(REPO))
 
 from snakemake.logging import logger
 
-from radiogenomics.settings import GSEA_RANKINGS, SINGLE_GENES, SURVIVAL_ENDPOINT_LABELS, Settings
+from radiogenomics.settings import SINGLE_GENES, SURVIVAL_ENDPOINT_LABELS, Settings
 
 # The schema's defaults are filled in as snakemake.utils.validate does; a bad config stops with one short
 # message (unknown key with its path and the closest valid key, wrong type, ...), not a dump of the schema.
@@ -47,8 +47,6 @@ BASELINE_MODELS = S.baseline_models
 FOLDS = S.folds
 COLLECTIONS = S.collections
 COLLECTION_PATTERN = S.collection_pattern
-SINGLE_GENES = SINGLE_GENES
-GSEA_RANKINGS = list(GSEA_RANKINGS)
 VALIDATION_TARGET = S.validation_target  # subtype validation (study Figure 2): the subtype network, Verhaak sets
 VALIDATION = S.validation
 VALIDATION_OUTPUTS = S.validation_outputs
@@ -62,7 +60,6 @@ SURVIVAL_MIN_CARRIERS = SURVIVAL["radiogenomic_min_carriers"]
 SURVIVAL_MIN_NON_CARRIERS = SURVIVAL["radiogenomic_min_non_carriers"]
 SURVIVAL_FOLLOW_UP = S.survival_follow_up
 SURVIVAL_EXTRA_INPUTS = S.survival_extra_inputs
-SURVIVAL_ENDPOINTS = S.survival_endpoints
 SURVIVAL_IMAGING_CATEGORICAL = S.survival_imaging_categorical
 SURVIVAL_SUBTYPE = S.survival_subtype
 SURVIVAL_RG_NETWORKS = S.radiogenomic_networks
