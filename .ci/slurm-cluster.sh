@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A real single-node SLURM cluster on localhost (Debian's slurm-wlm + munge), for the SLURM profile test
-# (tests/test_slurm.py) and for trying workflow/profiles/slurm by hand.
+# (tests/workflow/test_slurm.py) and for trying workflow/profiles/slurm by hand.
 #
 #   bash .ci/slurm-cluster.sh          # start (idempotent: a running cluster is left as it is)
 #   bash .ci/slurm-cluster.sh status   # exit 0 when the node accepts jobs

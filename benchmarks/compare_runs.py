@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-#: data files: every table, model and JSON a run writes (tests/test_faults.py compares the same set)
+#: data files: every table, model and JSON a run writes (tests/workflow/test_faults.py compares the same set)
 COMPARED = (".tsv", ".json", ".parquet", ".gmt", ".pt", ".zip")
 NOT_DATA = ("logs", "benchmarks", "report")
 

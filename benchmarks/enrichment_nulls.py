@@ -29,7 +29,8 @@ def run(configfile: Path, out: Path, null: str, cores: int) -> Path:
     override = out / f"{null}.yaml"
     out.mkdir(parents=True, exist_ok=True)
     override.write_text(yaml.safe_dump({"results": str(results), "enrichment": {"permute": null}}))
-    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(REPO),
+    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "workflow" / "Snakefile"),
+           "--directory", str(REPO),
            "--configfile", str(configfile), str(override), "--cores", str(cores), "--until",
            "correlation_enrichment", "--quiet", "rules"]
     subprocess.run(cmd, check=True)

@@ -48,10 +48,11 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from radiogenomics import enrichment, parsers
-from radiogenomics.masking import MaskingEngine
-from radiogenomics.nets import TargetNet
-from radiogenomics.saliency import Saliency
+from radiogenomics import inputs
+from radiogenomics.enrichment import gsea
+from radiogenomics.interpret.masking import MaskingEngine
+from radiogenomics.interpret.saliency import Saliency
+from radiogenomics.models.nets import TargetNet
 
 log = logging.getLogger("benchmarks.interpretation")
 
@@ -81,7 +82,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--phenotype", action="store_true", help="run only section 5 (phenotype-null GSEA)")
-    p.add_argument("--pheno-perm", type=int, default=enrichment.DEFAULT_N_PERM,
+    p.add_argument("--pheno-perm", type=int, default=gsea.DEFAULT_N_PERM,
                    help="phenotype permutations (default: the workflow default, 10,000)")
     p.add_argument("--pheno-loop-perm", type=int, default=200,
                    help="permutations timed in the one-at-a-time loop (extrapolated)")
@@ -116,7 +117,7 @@ def random_network(n_genes: int, hidden: list[int], n_out: int, seed: int) -> Ta
 def gene_universe(n_genes: int, gmt: Path, rng: np.random.Generator) -> tuple[list[str], dict[str, list[str]], str]:
     """Gene names (the GMT's genes first, padded with synthetic names) and the GSEA gene sets."""
     if gmt.is_file():
-        sets = parsers.read_gmt(gmt)
+        sets = inputs.read_gmt(gmt)
         genes = sorted({g for members in sets.values() for g in members})[:n_genes]
         source = gmt.name
     else:
@@ -166,7 +167,7 @@ def fmt_time(seconds: float) -> str:
 def phenotype_null(args: argparse.Namespace, row: Callable[..., None],
                    target_check: Callable[[str, str, bool], None]) -> None:
     """Section 5: phenotype-null correlation GSEA at the default workflow size vs a per-permutation loop."""
-    from radiogenomics.simulate import SimulationParams, simulate_cohort
+    from radiogenomics.cohorts.simulate import SimulationParams, simulate_cohort
 
     cohort = simulate_cohort(SimulationParams(seed=args.seed))  # config/config.yaml sizes
     sets = {**cohort.gmt_sets, **cohort.subtype_sets}
@@ -179,8 +180,8 @@ def phenotype_null(args: argparse.Namespace, row: Callable[..., None],
     print(f"5. phenotype-null correlation GSEA: {x.shape[1]} genes, {len(sets)} sets, {args.pheno_perm} "
           f"permutations", flush=True)
     for name, y, tt in (("binary f7", binary, "binary"), ("4-class subtype", subtype, "multiclass")):
-        ranking = enrichment.correlation_ranking(x, y, tt)
-        names, idx = enrichment._match_sets(list(ranking.columns if tt == "multiclass" else ranking.index), sets,
+        ranking = gsea.correlation_ranking(x, y, tt)
+        names, idx = gsea._match_sets(list(ranking.columns if tt == "multiclass" else ranking.index), sets,
                                             15, 500)
         sizes = np.array([i.size for i in idx])
         ids = x.index.intersection(y.index).sort_values()
@@ -189,17 +190,17 @@ def phenotype_null(args: argparse.Namespace, row: Callable[..., None],
         def loop() -> None:  # the straightforward way: one permutation at a time, its ranking and ES
             for _ in range(args.pheno_loop_perm):
                 yp = pd.Series(y.loc[ids].to_numpy()[rng.permutation(len(ids))], index=ids)
-                r = enrichment.correlation_ranking(x, yp, tt)
-                enrichment._set_es(np.atleast_2d(r.to_numpy()), idx, sizes, 1.0, enrichment.DEFAULT_MEMORY_BYTES)
+                r = gsea.correlation_ranking(x, yp, tt)
+                gsea._set_es(np.atleast_2d(r.to_numpy()), idx, sizes, 1.0, gsea.DEFAULT_MEMORY_BYTES)
 
-        level = logging.getLogger("radiogenomics.enrichment").level
-        logging.getLogger("radiogenomics.enrichment").setLevel(logging.WARNING)
+        level = logging.getLogger("radiogenomics.enrichment.gsea").level
+        logging.getLogger("radiogenomics.enrichment.gsea").setLevel(logging.WARNING)
         t_loop, _ = timed(loop)
-        t_ours, res = timed(lambda: enrichment.correlation_gsea(x, y, tt, sets, n_perm=args.pheno_perm,
+        t_ours, res = timed(lambda: gsea.correlation_gsea(x, y, tt, sets, n_perm=args.pheno_perm,
                                                                 seed=args.seed))
-        t_gene, _ = timed(lambda: enrichment.correlation_gsea(x, y, tt, sets, null="gene_set",
+        t_gene, _ = timed(lambda: gsea.correlation_gsea(x, y, tt, sets, null="gene_set",
                                                               n_perm=args.pheno_perm, seed=args.seed))
-        logging.getLogger("radiogenomics.enrichment").setLevel(level)
+        logging.getLogger("radiogenomics.enrichment.gsea").setLevel(level)
         loop_all = t_loop / args.pheno_loop_perm * args.pheno_perm
         row(f"phenotype-null GSEA, {name}", "per-permutation loop", loop_all, "correlation_gsea", t_ours,
             f"({len(ids)} patients, {res['ranking'].nunique()} ranking(s) x {res['set'].nunique()} sets, "
@@ -317,11 +318,11 @@ def run(args: argparse.Namespace) -> list[dict]:
                           index=[f"P{i:03d}" for i in range(n)])
     logging.getLogger("gseapy").setLevel(logging.ERROR)
     k = min(args.gseapy_patients, n)
-    t_gseapy, ref_gsea = timed(lambda: enrichment.gseapy_prerank(scores.iloc[:k], gene_sets, n_perm=args.n_perm,
+    t_gseapy, ref_gsea = timed(lambda: gsea.gseapy_prerank(scores.iloc[:k], gene_sets, n_perm=args.n_perm,
                                                                  seed=args.seed, threads=args.gseapy_threads))
-    t_cohort, ours_gsea = timed(lambda: enrichment.prerank_gsea(scores, gene_sets, n_perm=args.n_perm,
+    t_cohort, ours_gsea = timed(lambda: gsea.prerank_gsea(scores, gene_sets, n_perm=args.n_perm,
                                                                seed=args.seed))
-    agree = enrichment.agreement(ours_gsea[ours_gsea["ranking"].isin(scores.index[:k])], ref_gsea)
+    agree = gsea.agreement(ours_gsea[ours_gsea["ranking"].isin(scores.index[:k])], ref_gsea)
     row(f"GSEA of {n} saliency rankings", f"gseapy prerank x {n}", t_gseapy / k * n, "prerank_gsea (cohort)",
         t_cohort,
         f"(gseapy extrapolated from {k} patient(s), {args.gseapy_threads} thread(s); {ours_gsea['set'].nunique()} "

@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     sm_args = [a for a in args.snakemake_args if a != "--"]
     snakemake = str(Path(sys.executable).parent / "snakemake")
-    cmd = [snakemake, "--snakefile", str(REPO / "Snakefile"), *sm_args]
+    cmd = [snakemake, "--snakefile", str(REPO / "workflow" / "Snakefile"), *sm_args]
     start = time.monotonic()
     # snakemake's output goes to a file, not a pipe: a pipe nobody reads fills (64 kB) and blocks snakemake and its jobs
     log_file = tempfile.TemporaryFile(mode="w+")

@@ -7,7 +7,7 @@ rule build_targets:
         unpack(test_cohort_inputs),
         expression=rules.ingest_expression.output.expression,
     output:
-        **TEST_TARGET_OUTPUTS,
+        **S.test_target_outputs,
         targets=f"{R}/cohorts/targets.parquet",
         trait_values=f"{R}/cohorts/traits_all_patients.parquet",
         meta=f"{R}/cohorts/targets.json",
@@ -25,18 +25,18 @@ rule build_targets:
     resources:
         **job_resources(),
     params:
-        specs=[s.to_dict() for s in TARGET_SPECS],
+        specs=[s.to_dict() for s in S.target_specs],
         folds=config["cv"]["folds"],
         source_paths={
-            "vasari": input_path("vasari"),
-            "subtype": input_path("clanc"),
-            "targets": input_path("targets"),
-            "expression": input_path("expression"),
+            "vasari": S.input_path("vasari"),
+            "subtype": S.input_path("clanc"),
+            "targets": S.input_path("targets"),
+            "expression": S.input_path("expression"),
         },
-        test_paths={"expression": test_input("expression"), "targets": test_input("targets")},
-        id_rule=ID_RULE,
+        test_paths={"expression": S.test_input("expression"), "targets": S.test_input("targets")},
+        id_rule=S.id_rule,
         permute_labels=config["evaluation"]["permute_labels"],
-        encoder_scopes=ENCODER_SCOPES,
+        encoder_scopes=S.encoder_scopes,
         seed=config["seed"],
     script:
         "../scripts/build_targets.py"

@@ -1,4 +1,5 @@
-# Stage 12: figures across targets.
+# Stage 12: figures across targets. One rule per figure family; every figure is written as PNG and SVG by one
+# call (radiogenomics.plots.figures.draw). The report shows the PNG; the paper target (paper.smk) lists both.
 
 
 rule figure_cv_scores:
@@ -11,6 +12,7 @@ rule figure_cv_scores:
             category="2 Models",
             subcategory="Nested cross-validation",
         ),
+        figure_svg=f"{R}/figures/cv_scores.svg",
     log:
         f"{R}/logs/figure_cv_scores.log",
     conda:
@@ -23,7 +25,7 @@ rule figure_cv_scores:
 
 rule figure_masking:
     input:
-        tables=expand(f"{R}/masking/{{target}}/{{{{collection}}}}.tsv", target=TARGETS),
+        tables=expand(f"{R}/masking/{{target}}/{{{{collection}}}}.tsv", target=S.targets),
     output:
         figure=report(
             f"{R}/figures/masking_{{collection}}.png",
@@ -31,6 +33,7 @@ rule figure_masking:
             category="3 Interpretation",
             subcategory="Gene masking",
         ),
+        figure_svg=f"{R}/figures/masking_{{collection}}.svg",
     log:
         f"{R}/logs/figure_masking/{{collection}}.log",
     conda:
@@ -38,14 +41,14 @@ rule figure_masking:
     resources:
         **job_resources(),
     params:
-        targets=TARGETS,
+        targets=S.targets,
     script:
         "../scripts/figure_masking.py"
 
 
 rule figure_enrichment:
     input:
-        summaries=expand(f"{R}/enrichment/{{target}}/{{{{collection}}}}_summary.tsv", target=TARGETS),
+        summaries=expand(f"{R}/enrichment/{{target}}/{{{{collection}}}}_summary.tsv", target=S.targets),
     output:
         figure=report(
             f"{R}/figures/enrichment_{{collection}}.png",
@@ -53,6 +56,14 @@ rule figure_enrichment:
             category="3 Interpretation",
             subcategory="Saliency GSEA",
         ),
+        figure_svg=f"{R}/figures/enrichment_{{collection}}.svg",
+        counts=report(
+            f"{R}/figures/enriched_patients_{{collection}}.png",
+            caption="../report/enriched_patients.rst",
+            category="3 Interpretation",
+            subcategory="Saliency GSEA",
+        ),
+        counts_svg=f"{R}/figures/enriched_patients_{{collection}}.svg",
     log:
         f"{R}/logs/figure_enrichment/{{collection}}.log",
     conda:
@@ -60,7 +71,8 @@ rule figure_enrichment:
     resources:
         **job_resources(),
     params:
-        targets=TARGETS,
+        targets=S.targets,
+        top=config["paper"]["top_sets"],
     script:
         "../scripts/figure_enrichment.py"
 
@@ -75,6 +87,7 @@ rule figure_driver_recovery:
             category="3 Interpretation",
             subcategory="Driver recovery (simulated cohort)",
         ),
+        figure_svg=f"{R}/figures/driver_recovery.svg",
     log:
         f"{R}/logs/figure_driver_recovery.log",
     conda:
@@ -86,25 +99,27 @@ rule figure_driver_recovery:
 
 
 # --- interpretation figures (subtype validation, driver recovery by method) ---
-if VALIDATION:
+if S.validation:
 
     rule figure_subtype_validation:
         input:
-            probabilities=VALIDATION_OUTPUTS["probabilities"],
-            coverage=VALIDATION_OUTPUTS["coverage"],
+            probabilities=S.validation_outputs["probabilities"],
+            coverage=S.validation_outputs["coverage"],
         output:
             heatmap=report(
-                VALIDATION_FIGURES["heatmap"],
+                S.validation_figures["heatmap"],
                 caption="../report/subtype_masking.rst",
                 category="3 Interpretation",
                 subcategory="Subtype validation",
             ),
+            heatmap_svg=svg(S.validation_figures["heatmap"]),
             coverage=report(
-                VALIDATION_FIGURES["coverage"],
+                S.validation_figures["coverage"],
                 caption="../report/coverage_curve.rst",
                 category="3 Interpretation",
                 subcategory="Subtype validation",
             ),
+            coverage_svg=svg(S.validation_figures["coverage"]),
         log:
             f"{R}/logs/figure_subtype_validation.log",
         conda:
@@ -125,6 +140,7 @@ rule figure_driver_recovery_methods:
             category="3 Interpretation",
             subcategory="Driver recovery (simulated cohort)",
         ),
+        figure_svg=f"{R}/figures/driver_recovery_methods.svg",
     log:
         f"{R}/logs/figure_driver_recovery_methods.log",
     conda:

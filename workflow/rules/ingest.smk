@@ -3,7 +3,7 @@
 
 rule ingest_expression:
     input:
-        expression=input_path("expression"),
+        expression=S.input_path("expression"),
     output:
         expression=f"{R}/ingest/expression.parquet",
         samples=f"{R}/ingest/expression_samples.tsv",
@@ -14,9 +14,9 @@ rule ingest_expression:
     resources:
         **job_resources(),
     params:
-        format="xena" if SIMULATED else config["inputs"]["expression_format"],
+        format="xena" if S.simulated else config["inputs"]["expression_format"],
         orientation=config["inputs"]["expression_orientation"],
-        id_rule=ID_RULE,
+        id_rule=S.id_rule,
         min_genes=config["inputs"]["min_informative_genes"],
     script:
         "../scripts/ingest_expression.py"
@@ -24,7 +24,7 @@ rule ingest_expression:
 
 rule ingest_vasari:
     input:
-        vasari=input_path("vasari") or [],
+        vasari=S.input_path("vasari") or [],
     output:
         vasari=f"{R}/ingest/vasari.parquet",
     log:
@@ -39,7 +39,7 @@ rule ingest_vasari:
 
 rule ingest_clinical:
     input:
-        clinical=input_path("clinical") or [],
+        clinical=S.input_path("clinical") or [],
     output:
         clinical=f"{R}/ingest/clinical.parquet",
     log:
@@ -54,7 +54,7 @@ rule ingest_clinical:
 
 rule ingest_clanc:
     input:
-        clanc=input_path("clanc") or [],
+        clanc=S.input_path("clanc") or [],
     output:
         subtypes=f"{R}/ingest/subtypes.tsv",
         gene_sets=f"{R}/ingest/verhaak_gene_sets.gmt",
@@ -89,11 +89,11 @@ rule ingest_gene_sets:
 # held-out test cohort (its expression cut to the training genes, and its target table).
 
 
-if SIM_PLAIN_TARGETS or SIM_TEST:
+if S.sim_plain_targets or S.sim_test:
 
     rule simulate_plain_tables:
         output:
-            **SIMULATED_PLAIN_OUTPUTS,
+            **S.simulated_plain_outputs,
         log:
             f"{R}/logs/simulate_plain_tables.log",
         conda:
@@ -109,7 +109,7 @@ if SIM_PLAIN_TARGETS or SIM_TEST:
 
 rule ingest_targets:
     input:
-        targets=input_path("targets") or [],
+        targets=S.input_path("targets") or [],
     output:
         targets=f"{R}/ingest/targets.parquet",
     log:
@@ -119,15 +119,15 @@ rule ingest_targets:
     resources:
         **job_resources(),
     params:
-        id_rule=ID_RULE,
-        layout=TARGETS_FORMAT,
+        id_rule=S.id_rule,
+        layout=S.targets_format,
     script:
         "../scripts/ingest_targets.py"
 
 
 rule ingest_test_expression:
     input:
-        expression=test_input("expression") or [],
+        expression=S.test_input("expression") or [],
         training=rules.ingest_expression.output.expression,
     output:
         expression=f"{R}/ingest/test/expression.parquet",
@@ -141,18 +141,18 @@ rule ingest_test_expression:
     params:
         format=(
             "xena"
-            if SIMULATED
+            if S.simulated
             else (config["inputs"]["test"].get("expression_format") or config["inputs"]["expression_format"])
         ),
         orientation=config["inputs"]["expression_orientation"],
-        id_rule=ID_RULE,
+        id_rule=S.id_rule,
     script:
         "../scripts/ingest_expression.py"
 
 
 use rule ingest_targets as ingest_test_targets with:
     input:
-        targets=test_input("targets") or [],
+        targets=S.test_input("targets") or [],
     output:
         targets=f"{R}/ingest/test/targets.parquet",
     log:

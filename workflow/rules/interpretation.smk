@@ -16,7 +16,7 @@ rule gene_masking:
     benchmark:
         f"{R}/benchmarks/gene_masking/{{target}}/{{collection}}.tsv"
     wildcard_constraints:
-        collection=COLLECTION_PATTERN,
+        collection=S.collection_pattern,
     conda:
         "../envs/torch.yaml"
     threads: torch_threads()
@@ -87,7 +87,7 @@ rule saliency_enrichment:
     benchmark:
         f"{R}/benchmarks/saliency_enrichment/{{target}}/{{collection}}.tsv"
     wildcard_constraints:
-        collection=COLLECTION_PATTERN,
+        collection=S.collection_pattern,
     conda:
         "../envs/core.yaml"
     threads: 1
@@ -116,7 +116,7 @@ rule correlation_enrichment:
     benchmark:
         f"{R}/benchmarks/correlation_enrichment/{{target}}/{{collection}}.tsv"
     wildcard_constraints:
-        collection=COLLECTION_PATTERN,
+        collection=S.collection_pattern,
     conda:
         "../envs/core.yaml"
     threads: 1
@@ -142,7 +142,7 @@ rule masking_enrichment:
     benchmark:
         f"{R}/benchmarks/masking_enrichment/{{target}}/{{collection}}.tsv"
     wildcard_constraints:
-        collection=COLLECTION_PATTERN,
+        collection=S.collection_pattern,
     conda:
         "../envs/core.yaml"
     threads: 1
@@ -155,7 +155,7 @@ rule masking_enrichment:
         "../scripts/ranking_enrichment.py"
 
 
-if VALIDATION:
+if S.validation:
 
     rule subtype_validation:
         input:
@@ -164,9 +164,9 @@ if VALIDATION:
             targets=rules.build_targets.output.targets,
             meta=rules.build_targets.output.meta,
             gene_sets=f"{R}/ingest/gene_sets/verhaak.gmt",
-            single_genes=f"{R}/masking/{VALIDATION_TARGET}/{SINGLE_GENES}.tsv",
+            single_genes=f"{R}/masking/{S.validation_target}/{SINGLE_GENES}.tsv",
         output:
-            **VALIDATION_OUTPUTS,
+            **S.validation_outputs,
         log:
             f"{R}/logs/subtype_validation.log",
         benchmark:
@@ -177,7 +177,7 @@ if VALIDATION:
         resources:
             **job_resources(gpu=True),
         params:
-            target=VALIDATION_TARGET,
+            target=S.validation_target,
             n_random=config["masking"]["n_random"],
             seed=config["seed"],
         script:
@@ -186,11 +186,11 @@ if VALIDATION:
 
 rule driver_recovery:
     input:
-        truth=f"{SIM_DIR}/truth.json",
-        masking=expand(f"{R}/masking/{{target}}/programs.tsv", target=TARGETS),
-        enrichment=expand(f"{R}/enrichment/{{target}}/programs_summary.tsv", target=TARGETS),
-        correlation=expand(f"{R}/enrichment/{{target}}/programs_correlation.tsv", target=TARGETS),
-        masking_gsea=expand(f"{R}/enrichment/{{target}}/programs_masking.tsv", target=TARGETS),
+        truth=f"{S.sim_dir}/truth.json",
+        masking=expand(f"{R}/masking/{{target}}/programs.tsv", target=S.targets),
+        enrichment=expand(f"{R}/enrichment/{{target}}/programs_summary.tsv", target=S.targets),
+        correlation=expand(f"{R}/enrichment/{{target}}/programs_correlation.tsv", target=S.targets),
+        masking_gsea=expand(f"{R}/enrichment/{{target}}/programs_masking.tsv", target=S.targets),
     output:
         table=report(
             f"{R}/recovery/driver_ranks.tsv",
@@ -205,6 +205,6 @@ rule driver_recovery:
     resources:
         **job_resources(),
     params:
-        targets=TARGETS,
+        targets=S.targets,
     script:
         "../scripts/driver_recovery.py"

@@ -21,7 +21,7 @@ rule train_autoencoder:
     resources:
         **job_resources(gpu=True),
     params:
-        architecture=lambda wildcards: ENCODER_ARCHS[wildcards.arch],
+        architecture=lambda wildcards: S.encoder_archs[wildcards.arch],
         training=config["autoencoder"],
         seed=config["seed"],
     script:
@@ -29,7 +29,7 @@ rule train_autoencoder:
 
 
 # One autoencoder per outer fold for a target whose patients can be in the shared autoencoder's cohort
-# (ENCODER_SCOPES "fold", e.g. the subtype target): trained on every training patient outside the fold's test
+# (S.encoder_scopes "fold", e.g. the subtype target): trained on every training patient outside the fold's test
 # patients (results/cohorts/cohorts.json encoder_patients), checked against the split file.
 rule train_fold_autoencoder:
     input:
@@ -49,7 +49,7 @@ rule train_fold_autoencoder:
     resources:
         **job_resources(gpu=True),
     params:
-        architecture=lambda wildcards: ENCODER_ARCHS[wildcards.arch],
+        architecture=lambda wildcards: S.encoder_archs[wildcards.arch],
         training=config["autoencoder"],
         seed=config["seed"],
     script:
@@ -58,7 +58,7 @@ rule train_fold_autoencoder:
 
 # evaluation.split_folds: one job per target x model x outer fold (true), or one job per target x model that
 # runs its outer folds in turn (false); both write the same per-fold files, which is all the rest reads.
-if EVALUATION["split_folds"]:
+if config["evaluation"]["split_folds"]:
 
     rule evaluate_network_fold:
         input:
@@ -78,7 +78,7 @@ if EVALUATION["split_folds"]:
         resources:
             **job_resources(gpu=True),
         params:
-            settings=SELECTION_SETTINGS,
+            settings=S.selection_settings,
             seed=config["seed"],
         script:
             "../scripts/evaluate_fold.py"
@@ -99,7 +99,7 @@ if EVALUATION["split_folds"]:
         resources:
             **job_resources(),
         params:
-            settings=SELECTION_SETTINGS,
+            settings=S.selection_settings,
             seed=config["seed"],
         script:
             "../scripts/evaluate_fold.py"
@@ -126,9 +126,9 @@ else:
         resources:
             **job_resources(gpu=True),
         params:
-            settings=SELECTION_SETTINGS,
+            settings=S.selection_settings,
             seed=config["seed"],
-            folds=FOLDS,
+            folds=S.folds,
         script:
             "../scripts/evaluate_fold.py"
 
@@ -148,9 +148,9 @@ else:
         resources:
             **job_resources(),
         params:
-            settings=SELECTION_SETTINGS,
+            settings=S.selection_settings,
             seed=config["seed"],
-            folds=FOLDS,
+            folds=S.folds,
         script:
             "../scripts/evaluate_fold.py"
 
@@ -174,7 +174,7 @@ rule final_network:
     resources:
         **job_resources(gpu=True),
     params:
-        settings=SELECTION_SETTINGS,
+        settings=S.selection_settings,
         seed=config["seed"],
     script:
         "../scripts/final_network.py"
@@ -184,7 +184,7 @@ rule evaluation_summary:
     input:
         unpack(fold_predictions),
         meta=rules.build_targets.output.meta,
-        selected=expand(f"{R}/models/{{target}}/selected.json", target=TARGETS),
+        selected=expand(f"{R}/models/{{target}}/selected.json", target=S.targets),
     output:
         scores=f"{R}/evaluation/cv_scores.tsv",
         bootstrap=f"{R}/evaluation/bootstrap.tsv",
@@ -201,6 +201,7 @@ rule evaluation_summary:
             category="2 Models",
             subcategory="Nested cross-validation",
         ),
+        figure_svg=f"{R}/figures/performance.svg",
     log:
         f"{R}/logs/evaluation_summary.log",
     conda:
@@ -208,10 +209,10 @@ rule evaluation_summary:
     resources:
         **job_resources(),
     params:
-        targets=TARGETS,
-        models=MODELS,
-        folds=FOLDS,
-        n_bootstrap=EVALUATION["n_bootstrap"],
+        targets=S.targets,
+        models=S.models,
+        folds=S.folds,
+        n_bootstrap=config["evaluation"]["n_bootstrap"],
         seed=config["seed"],
     script:
         "../scripts/evaluation_summary.py"

@@ -1,7 +1,7 @@
 # Stage 7b: null-label calibration (evaluation.null_permutations > 0). For each target and model, the nested
 # cross-validation is rerun on labels permuted within each outer fold of the target's split file (same folds,
 # selection, refits and seeds); the summary puts every score and its bootstrap interval beside the null.
-# Code: radiogenomics/null_calibration.py.
+# Code: radiogenomics/evaluation/null_calibration.py.
 
 
 rule null_calibration_network:
@@ -20,9 +20,9 @@ rule null_calibration_network:
     resources:
         **job_resources(gpu=True),
     params:
-        settings=SELECTION_SETTINGS,
+        settings=S.selection_settings,
         seed=config["seed"],
-        n_perm=NULL_PERMUTATIONS,
+        n_perm=S.null_permutations,
     script:
         "../scripts/null_calibration.py"
 
@@ -42,9 +42,9 @@ rule null_calibration_baseline:
     resources:
         **job_resources(),
     params:
-        settings=SELECTION_SETTINGS,
+        settings=S.selection_settings,
         seed=config["seed"],
-        n_perm=NULL_PERMUTATIONS,
+        n_perm=S.null_permutations,
     script:
         "../scripts/null_calibration.py"
 
@@ -52,7 +52,7 @@ rule null_calibration_baseline:
 rule null_summary:
     input:
         summary=rules.evaluation_summary.output.summary,
-        null=expand(f"{R}/evaluation/null/{{target}}/{{model}}.tsv", target=TARGETS, model=MODELS),
+        null=expand(f"{R}/evaluation/null/{{target}}/{{model}}.tsv", target=S.targets, model=S.models),
     output:
         scores=f"{R}/evaluation/null_scores.tsv",
         table=report(
@@ -67,6 +67,7 @@ rule null_summary:
             category="2 Models",
             subcategory="Null-label calibration",
         ),
+        figure_svg=f"{R}/figures/null_calibration.svg",
     log:
         f"{R}/logs/null_summary.log",
     conda:

@@ -3,13 +3,13 @@
 
 rule simulate_cohort:
     output:
-        expression=SIMULATED_INPUTS["expression"],
-        vasari=SIMULATED_INPUTS["vasari"],
-        clinical=SIMULATED_INPUTS["clinical"],
-        clanc=SIMULATED_INPUTS["clanc"],
-        programs=SIMULATED_GENE_SETS["programs"],
-        celltypes=SIMULATED_GENE_SETS["celltypes"],
-        truth=f"{SIM_DIR}/truth.json",
+        expression=S.simulated_inputs["expression"],
+        vasari=S.simulated_inputs["vasari"],
+        clinical=S.simulated_inputs["clinical"],
+        clanc=S.simulated_inputs["clanc"],
+        programs=S.simulated_gene_sets["programs"],
+        celltypes=S.simulated_gene_sets["celltypes"],
+        truth=f"{S.sim_dir}/truth.json",
     log:
         f"{R}/logs/simulate_cohort.log",
     conda:

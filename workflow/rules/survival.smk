@@ -5,13 +5,13 @@
 # listed as skipped, not tested) with BH across the tested ones; stepwise AIC Cox (forward, backward or
 # both, as R's step; post-selection p-values are flagged); survival by network-predicted imaging traits
 # in the patients without imaging (with which model saw each patient).
-# Everything runs only with a clinical table or a plain survival table (HAS_SURVIVAL in common.smk).
+# Everything runs only with a clinical table or a plain survival table (S.has_survival in common.smk).
 
 
 rule survival_endpoint:
     input:
         unpack(survival_endpoint_input),
-        follow_up=SURVIVAL_FOLLOW_UP,
+        follow_up=S.survival_follow_up,
     output:
         endpoint=f"{R}/survival/endpoint.tsv",
         problems=f"{R}/survival/endpoint_problems.tsv",
@@ -22,7 +22,7 @@ rule survival_endpoint:
     resources:
         **job_resources(),
     params:
-        id_rule=ID_RULE,
+        id_rule=S.id_rule,
         columns=config["inputs"]["survival_columns"],
     script:
         "../scripts/survival_endpoint.py"
@@ -31,8 +31,8 @@ rule survival_endpoint:
 rule survival_pfs_endpoint:
     input:
         clinical=rules.ingest_clinical.output.clinical,
-        new_tumor_event=SURVIVAL_EXTRA_INPUTS["new_tumor_event"],
-        follow_up=SURVIVAL_FOLLOW_UP,
+        new_tumor_event=S.survival_extra_inputs["new_tumor_event"],
+        follow_up=S.survival_follow_up,
     output:
         endpoint=f"{R}/survival/pfs_endpoint.tsv",
         problems=f"{R}/survival/pfs_endpoint_problems.tsv",
@@ -65,6 +65,7 @@ rule survival_by_trait:
             category="4 Survival",
             subcategory="Kaplan-Meier by trait",
         ),
+        overview_svg=f"{R}/figures/km_overview.svg",
     log:
         f"{R}/logs/survival_by_trait.log",
     conda:
@@ -89,6 +90,7 @@ rule km_figure:
             category="4 Survival",
             subcategory="Kaplan-Meier by trait",
         ),
+        figure_svg=f"{R}/figures/km/{{target}}.svg",
     log:
         f"{R}/logs/km_figure/{{target}}.log",
     conda:
@@ -123,7 +125,7 @@ rule survival_cox:
         **job_resources(),
     params:
         groupings=survival_groupings(),
-        survival=SURVIVAL_PARAMS,
+        survival=S.survival_params,
     script:
         "../scripts/survival_cox.py"
 
@@ -143,11 +145,11 @@ rule radiogenomic_traits:
     resources:
         **job_resources(),
     params:
-        networks=SURVIVAL_RG_NETWORKS,
-        collections=COLLECTIONS,
-        fdr=SURVIVAL["radiogenomic_fdr"],
-        min_carriers=SURVIVAL_MIN_CARRIERS,
-        min_non_carriers=SURVIVAL_MIN_NON_CARRIERS,
+        networks=S.radiogenomic_networks,
+        collections=S.collections,
+        fdr=config["survival"]["radiogenomic_fdr"],
+        min_carriers=config["survival"]["radiogenomic_min_carriers"],
+        min_non_carriers=config["survival"]["radiogenomic_min_non_carriers"],
     script:
         "../scripts/survival_radiogenomic_traits.py"
 
@@ -174,9 +176,9 @@ rule survival_radiogenomic:
     resources:
         **job_resources(),
     params:
-        survival=SURVIVAL_PARAMS,
-        min_carriers=SURVIVAL_MIN_CARRIERS,
-        min_non_carriers=SURVIVAL_MIN_NON_CARRIERS,
+        survival=S.survival_params,
+        min_carriers=config["survival"]["radiogenomic_min_carriers"],
+        min_non_carriers=config["survival"]["radiogenomic_min_non_carriers"],
     script:
         "../scripts/survival_radiogenomic.py"
 
@@ -212,10 +214,10 @@ rule survival_stepwise:
     resources:
         **job_resources(),
     params:
-        survival=SURVIVAL_PARAMS,
-        traits=SURVIVAL_STEPWISE_TRAITS,
-        direction=SURVIVAL["stepwise_direction"],
-        candidate_fdr=SURVIVAL["stepwise_candidate_fdr"],
+        survival=S.survival_params,
+        traits=S.survival_stepwise_traits,
+        direction=config["survival"]["stepwise_direction"],
+        candidate_fdr=config["survival"]["stepwise_candidate_fdr"],
     script:
         "../scripts/survival_stepwise.py"
 
@@ -235,7 +237,7 @@ rule predict_traits:
     resources:
         **job_resources(),
     params:
-        traits=SURVIVAL_IMAGING_CATEGORICAL,
+        traits=S.survival_imaging_categorical,
         autoencoder=config["autoencoder"]["enabled"],
     script:
         "../scripts/survival_predict_traits.py"
@@ -256,6 +258,7 @@ rule survival_predicted:
             category="4 Survival",
             subcategory="Endpoint {endpoint}",
         ),
+        figure_svg=f"{R}/figures/survival/{{endpoint}}_predicted_km.svg",
     log:
         f"{R}/logs/survival_predicted/{{endpoint}}.log",
     wildcard_constraints:
@@ -265,8 +268,8 @@ rule survival_predicted:
     resources:
         **job_resources(),
     params:
-        traits=SURVIVAL_IMAGING_CATEGORICAL,
-        survival=SURVIVAL_PARAMS,
+        traits=S.survival_imaging_categorical,
+        survival=S.survival_params,
         label=lambda wildcards: SURVIVAL_ENDPOINT_LABELS[wildcards.endpoint],
     script:
         "../scripts/survival_predicted.py"
@@ -286,18 +289,21 @@ rule survival_figures:
             category="4 Survival",
             subcategory="Endpoint {endpoint}",
         ),
+        forest_traits_svg=f"{R}/figures/survival/{{endpoint}}_forest_traits.svg",
         forest_stepwise=report(
             f"{R}/figures/survival/{{endpoint}}_forest_stepwise.png",
             caption="../report/survival_forest_stepwise.rst",
             category="4 Survival",
             subcategory="Endpoint {endpoint}",
         ),
+        forest_stepwise_svg=f"{R}/figures/survival/{{endpoint}}_forest_stepwise.svg",
         radiogenomic_km=report(
             f"{R}/figures/survival/{{endpoint}}_radiogenomic_km.png",
             caption="../report/survival_radiogenomic_km.rst",
             category="4 Survival",
             subcategory="Endpoint {endpoint}",
         ),
+        radiogenomic_km_svg=f"{R}/figures/survival/{{endpoint}}_radiogenomic_km.svg",
     log:
         f"{R}/logs/survival_figures/{{endpoint}}.log",
     wildcard_constraints:
@@ -308,10 +314,10 @@ rule survival_figures:
         **job_resources(),
     params:
         label=lambda wildcards: SURVIVAL_ENDPOINT_LABELS[wildcards.endpoint],
-        max_panels=SURVIVAL["max_panels"],
-        min_carriers=SURVIVAL_MIN_CARRIERS,
-        min_non_carriers=SURVIVAL_MIN_NON_CARRIERS,
-        fdr=SURVIVAL["radiogenomic_fdr"],
-        direction=SURVIVAL["stepwise_direction"],
+        max_panels=config["survival"]["max_panels"],
+        min_carriers=config["survival"]["radiogenomic_min_carriers"],
+        min_non_carriers=config["survival"]["radiogenomic_min_non_carriers"],
+        fdr=config["survival"]["radiogenomic_fdr"],
+        direction=config["survival"]["stepwise_direction"],
     script:
         "../scripts/survival_figures.py"

@@ -20,7 +20,8 @@ def start(snakemake, name: str, *, uses_torch: bool | None = None):
         import torch
 
         torch.set_num_threads(max(1, int(snakemake.threads)))
-        # part of the numerical recipe: torch's CPU sums depend on it (README, Seeds)
+        # part of the numerical recipe: torch's CPU sums depend on it (docs/methods.md, "Reproducibility:
+        # seeds and threads")
         logger.info("torch %s, %d thread(s)", torch.__version__, torch.get_num_threads())
     logger.info("rule %s: inputs %s", snakemake.rule, dict(snakemake.input.items()))
     check_downloads(snakemake, logger)
@@ -29,11 +30,11 @@ def start(snakemake, name: str, *, uses_torch: bool | None = None):
 
 def check_downloads(snakemake, logger) -> None:
     """Before anything is parsed: every input that is a pinned public source must still have its sha256
-    (radiogenomics.download.check_inputs; a downloaded file that does not is removed and the job fails)."""
+    (radiogenomics.inputs.download.check_inputs; a downloaded file that does not is removed and the job fails)."""
     downloads = (snakemake.config or {}).get("downloads") or {}
     if not downloads.get("enabled"):
         return
-    from radiogenomics import download
+    from radiogenomics.inputs import download
 
     plan = download.plan(downloads, kinds=download.input_kinds(ROOT / "workflow" / "schemas" / "config.schema.yaml"),
                          check_local=False)
@@ -48,20 +49,20 @@ def load_networks(inp, out_of_fold: bool):
     (each outer-fold network predicts its held-out patients); otherwise ``(final model, None, type)``
     from the ``model`` input.
     """
-    from radiogenomics import cohorts
-    from radiogenomics.nets import FittedModel
+    from radiogenomics.cohorts import splits
+    from radiogenomics.models.nets import FittedModel
 
     if out_of_fold:
         models = {int(k[len("fold_model_"):]): FittedModel.load(v) for k, v in inp.items()
                   if k.startswith("fold_model_")}
-        return models, cohorts.read_folds(inp.folds), next(iter(models.values())).target_type
+        return models, splits.read_folds(inp.folds), next(iter(models.values())).target_type
     model = FittedModel.load(inp.model)
     return model, None, model.target_type
 
 
-# scripts whose rule has ``threads: torch_threads()`` and that run torch (tests/test_gpu_tags.py checks the list)
+# scripts whose rule has ``threads: torch_threads()`` and that run torch (tests/unit/test_gpu_tags.py checks the list)
 TORCH_SCRIPTS = {"train_autoencoder", "evaluate_fold", "final_network", "gene_masking", "single_gene_masking",
-                 "gene_saliency", "subtype_validation", "survival_predict_traits", "test_predictions"}
+                 "gene_saliency", "subtype_validation", "survival_predict_traits", "heldout_predictions"}
 
 
 # --- GPU resource tag (resources: gpu=, from config resources.gpu; see job_resources in common.smk) ---

@@ -11,7 +11,10 @@ log = _common.start(snakemake, "build_targets")
 
 import pandas as pd
 
-from radiogenomics import cohorts, files, heldout, parsers, selection, targets
+from radiogenomics import inputs, results
+from radiogenomics.cohorts import splits, targets
+from radiogenomics.evaluation import heldout
+from radiogenomics.models import selection
 
 inp, out, params = snakemake.input, snakemake.output, snakemake.params
 specs = [targets.spec_from_dict(d) for d in params.specs]
@@ -26,7 +29,7 @@ expression_patients = pd.read_parquet(inp.expression, columns=[]).index
 
 held_out = pd.Index([])
 if "test_patients" in inp.keys():
-    held_out = pd.Index(parsers.read_patient_list(inp.test_patients, id_rule=params.id_rule))
+    held_out = pd.Index(inputs.read_patient_list(inp.test_patients, id_rule=params.id_rule))
     unknown = held_out.difference(expression_patients)
     if len(unknown):
         log.warning("declared test split %s: %d listed patient(s) have no expression and are ignored, e.g. %s",
@@ -51,9 +54,9 @@ imaged = pd.Index([])
 for name in ("vasari", "targets"):  # imaging annotations: VASARI and the plain (e.g. radiomic) target table
     if name in sources:
         imaged = imaged.union(sources[name].index)
-groups = cohorts.build_cohorts(train_patients, imaged.union(held_out), table)
+groups = splits.build_cohorts(train_patients, imaged.union(held_out), table)
 if params.encoder_scopes:  # the networks use a transferred encoder: which patients each one is trained on
-    groups["encoder_patients"] = cohorts.encoder_cohorts(groups, table, meta, dict(params.encoder_scopes),
+    groups["encoder_patients"] = splits.encoder_cohorts(groups, table, meta, dict(params.encoder_scopes),
                                                          params.folds, params.seed)
 
 if "test_expression" in inp.keys() or "test_patients" in inp.keys():
@@ -75,10 +78,10 @@ if "test_expression" in inp.keys() or "test_patients" in inp.keys():
     test_table, test_report = targets.build_test_targets(specs, test_sources, patients=test_patients,
                                                          train_meta=meta, source_paths=test_paths)
     groups["test"] = {name: sorted(test_table[name].dropna().index) for name in test_table.columns}
-    files.write_table(test_table, out.test_targets, index=True)
-    files.write_table(test_report, out.test_drops)
-files.write_table(table, out.targets, index=True)
-files.write_table(trait_values, out.trait_values, index=True)
-files.write_json(meta, out.meta)
-files.write_table(drops, out.drops)
-files.write_json(groups, out.cohorts)
+    results.write_table(test_table, out.test_targets, index=True)
+    results.write_table(test_report, out.test_drops)
+results.write_table(table, out.targets, index=True)
+results.write_table(trait_values, out.trait_values, index=True)
+results.write_json(meta, out.meta)
+results.write_table(drops, out.drops)
+results.write_json(groups, out.cohorts)

@@ -4,7 +4,7 @@ import _common
 
 log = _common.start(snakemake, "download")
 
-from radiogenomics import download
+from radiogenomics.inputs import download
 
 params = snakemake.params
 log.info("source %s: %s -> %s", params.source, params.url, snakemake.output.download)

@@ -7,10 +7,11 @@ log = _common.start(snakemake, "driver_recovery")
 
 import pandas as pd
 
-from radiogenomics import files, recovery
+from radiogenomics import results
+from radiogenomics.interpret import recovery
 
 inp, out, params = snakemake.input, snakemake.output, snakemake.params
-truth = files.read_json(inp.truth)
+truth = results.read_json(inp.truth)
 
 
 def read(paths):
@@ -23,4 +24,4 @@ for _, r in table.iterrows():
     log.info("%s driver %s (of %d sets): masking rank %s, saliency-GSEA rank %s, correlation-GSEA rank %s, "
              "single-gene-masking GSEA rank %s", r["target"], r["driver"], r["n_sets"], r["masking_rank"],
              r["enrichment_rank"], r["correlation_rank"], r["masking_gsea_rank"])
-files.write_table(table, out.table)
+results.write_table(table, out.table)

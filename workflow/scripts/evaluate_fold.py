@@ -4,8 +4,8 @@ Rules evaluate_network_fold / evaluate_baseline_fold (evaluation.split_folds: tr
 the ``fold`` wildcard; evaluate_network_folds / evaluate_baseline_folds (false) run every fold of
 ``params.folds`` one after another, their outputs being lists in that order. Each fold's files are written as
 soon as the fold is done, with the same contents as its own job would write (the fold's seed is derived from
-the config seed and the fold inside :func:`radiogenomics.selection.evaluate_outer_fold`; tests/test_fold_jobs.py
-compares the two modes).
+the config seed and the fold inside :func:`radiogenomics.models.selection.evaluate_outer_fold`;
+tests/workflow/test_fold_jobs.py compares the two modes).
 """
 
 import contextlib
@@ -19,7 +19,9 @@ log = _common.start(snakemake, "evaluate_fold", uses_torch=model_name == "networ
 
 import pandas as pd
 
-from radiogenomics import cohorts, files, selection, targets
+from radiogenomics import results
+from radiogenomics.cohorts import splits, targets
+from radiogenomics.models import selection
 
 inp, out, params, wc = snakemake.input, snakemake.output, snakemake.params, snakemake.wildcards
 single = hasattr(wc, "fold")
@@ -36,13 +38,13 @@ def per_fold(name: str) -> list[str]:
 
 
 outputs = {name: per_fold(name) for name in ("predictions", "params") + (("model",) if model_name == "network" else ())}
-meta = files.read_json(inp.meta)[wc.target]
+meta = results.read_json(inp.meta)[wc.target]
 expression = pd.read_parquet(inp.expression)
 y = targets.target_vector(pd.read_parquet(inp.targets), wc.target, meta["type"])
-folds = cohorts.read_folds(inp.folds)
+folds = splits.read_folds(inp.folds)
 encoder_paths, on_device = {}, contextlib.nullcontext()
 if model_name == "network":
-    from radiogenomics import training
+    from radiogenomics.models import training
 
     # encoder_{arch}: the shared (or this fold's) encoder; encoder_{arch}__fold{k}: fold k's (batched job)
     encoder_paths = {k[len("encoder_"):]: v for k, v in inp.items() if k.startswith("encoder_")}
@@ -66,8 +68,8 @@ with on_device:
         result = selection.evaluate_outer_fold(model_name, expression, y, folds, fold, meta["type"],
                                                meta["classes"], settings=params.settings, seed=params.seed,
                                                encoders=encoders or None, target=wc.target)
-        files.write_table(result.predictions, outputs["predictions"][i])
-        files.write_json({"target": wc.target, "model": model_name, "fold": fold, "params": result.params},
+        results.write_table(result.predictions, outputs["predictions"][i])
+        results.write_json({"target": wc.target, "model": model_name, "fold": fold, "params": result.params},
                          outputs["params"][i])
         if model_name == "network":
             result.model.save(outputs["model"][i])

@@ -6,8 +6,8 @@ log = _common.start(snakemake, "figure_cv_scores")
 
 import pandas as pd
 
-from radiogenomics import figures
+from radiogenomics.plots import figures
 
 scores = pd.read_csv(snakemake.input.scores, sep="\t")
 network = scores[scores["model"] == "network"].rename(columns={"value": "metric_value"})
-figures.plot_cv_scores(network, snakemake.output.figure)
+figures.draw(figures.cv_scores_figure, snakemake.output.figure, network)

@@ -6,7 +6,7 @@ log = _common.start(snakemake, "figure_driver_recovery")
 
 import pandas as pd
 
-from radiogenomics import figures
+from radiogenomics.plots import figures
 
 table = pd.read_csv(snakemake.input.table, sep="\t")
-figures.plot_driver_recovery(table.rename(columns={"masking_rank": "rank"}), snakemake.output.figure)
+figures.draw(figures.driver_recovery_figure, snakemake.output.figure, table.rename(columns={"masking_rank": "rank"}))

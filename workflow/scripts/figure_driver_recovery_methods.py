@@ -6,8 +6,8 @@ log = _common.start(snakemake, "figure_driver_recovery_methods")
 
 import pandas as pd
 
-from radiogenomics import figures
+from radiogenomics.plots import figures
 
 table = pd.read_csv(snakemake.input.table, sep="\t")
-figures.plot_driver_recovery_methods(table, snakemake.output.figure)
+figures.draw(figures.driver_recovery_methods_figure, snakemake.output.figure, table)
 log.info("%d (target, driver) rows drawn", len(table))

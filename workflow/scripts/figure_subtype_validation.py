@@ -7,12 +7,12 @@ log = _common.start(snakemake, "figure_subtype_validation")
 
 import pandas as pd
 
-from radiogenomics import figures
+from radiogenomics.plots import figures
 
 inp, out = snakemake.input, snakemake.output
 probs = pd.read_parquet(inp.probabilities)
-figures.plot_subtype_masking_heatmap(probs, out.heatmap, random_draw=0)
+figures.draw(figures.subtype_masking_figure, out.heatmap, probs, random_draw=0)
 coverage = pd.read_csv(inp.coverage, sep="\t")
-figures.plot_coverage_curve(coverage, out.coverage)
+figures.draw(figures.coverage_figure, out.coverage, coverage)
 log.info("subtype masking heatmap (%d patients) and coverage curves (%s) drawn", probs["patient"].nunique(),
          ", ".join(map(str, pd.unique(coverage["class"]))))

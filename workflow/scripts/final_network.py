@@ -6,10 +6,12 @@ log = _common.start(snakemake, "final_network")
 
 import pandas as pd
 
-from radiogenomics import files, selection, targets, training
+from radiogenomics import results
+from radiogenomics.cohorts import targets
+from radiogenomics.models import selection, training
 
 inp, out, params, wc = snakemake.input, snakemake.output, snakemake.params, snakemake.wildcards
-meta = files.read_json(inp.meta)[wc.target]
+meta = results.read_json(inp.meta)[wc.target]
 expression = pd.read_parquet(inp.expression)
 y = targets.target_vector(pd.read_parquet(inp.targets), wc.target, meta["type"])
 encoders = training.load_encoders({k[len("encoder_"):]: v for k, v in inp.items() if k.startswith("encoder_")},
@@ -20,7 +22,7 @@ with training.on_device(_common.device(snakemake, log)):
                                     target=wc.target)
     model = selection.fit_selected("network", expression, y, meta["type"], meta["classes"], chosen,
                                    seed=params.seed, encoders=encoders or None, target=wc.target)
-files.write_json({"target": wc.target, "type": meta["type"], "n_patients": int(len(y)), "params": chosen.params,
+results.write_json({"target": wc.target, "type": meta["type"], "n_patients": int(len(y)), "params": chosen.params,
                   "inner_score": {chosen.metric: chosen.score}},
                  out.selected)
 model.save(out.model)

@@ -10,11 +10,13 @@ log = _common.start(snakemake, "gene_masking")
 
 import pandas as pd
 
-from radiogenomics import files, masking, parsers, targets
+from radiogenomics import inputs, results
+from radiogenomics.cohorts import targets
+from radiogenomics.interpret import masking
 
 inp, out, params, wc = snakemake.input, snakemake.output, snakemake.params, snakemake.wildcards
 expression = pd.read_parquet(inp.expression)
-gene_sets = parsers.read_gmt(inp.gene_sets)
+gene_sets = inputs.read_gmt(inp.gene_sets)
 model, folds, target_type = _common.load_networks(inp, params.mode == "out_of_fold")
 y = targets.target_vector(pd.read_parquet(inp.targets), wc.target, target_type)
 table = masking.gene_masking(model, expression, y, gene_sets, folds=folds, n_random=params.n_random,
@@ -23,4 +25,4 @@ table = masking.gene_masking(model, expression, y, gene_sets, folds=folds, n_ran
 log.info("%s x %s (%s): %d sets masked; unmasked score %s; top sets %s", wc.target, wc.collection, params.mode,
          len(table), table.attrs.get("full_score"), table["set"].head(5).tolist())
 table.attrs = {}
-files.write_table(table, out.table)
+results.write_table(table, out.table)

@@ -6,12 +6,12 @@ log = _common.start(snakemake, "ingest_clanc")
 
 import pandas as pd
 
-from radiogenomics import files, parsers
+from radiogenomics import inputs, results
 
-clanc = parsers.read_clanc(snakemake.input.clanc)
+clanc = inputs.read_clanc(snakemake.input.clanc)
 subtypes = pd.DataFrame({"subtype": clanc.subtypes})
 subtypes.index.name = "patient"
 log.info("subtypes: %s", subtypes["subtype"].value_counts().to_dict())
-files.write_table(subtypes, snakemake.output.subtypes, index=True)
-files.write_text(parsers.format_gmt(clanc.gene_sets, description="Verhaak 2010 ClaNC subtype gene set"),
+results.write_table(subtypes, snakemake.output.subtypes, index=True)
+results.write_text(inputs.format_gmt(clanc.gene_sets, description="Verhaak 2010 ClaNC subtype gene set"),
                  snakemake.output.gene_sets)

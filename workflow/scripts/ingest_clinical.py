@@ -4,8 +4,8 @@ import _common
 
 log = _common.start(snakemake, "ingest_clinical")
 
-from radiogenomics import files, parsers
+from radiogenomics import inputs, results
 
-clinical = parsers.read_clinical_biotab(snakemake.input.clinical)
+clinical = inputs.read_clinical_biotab(snakemake.input.clinical)
 log.info("clinical: %d patients, %d columns", *clinical.shape)
-files.write_table(clinical, snakemake.output.clinical, index=True)
+results.write_table(clinical, snakemake.output.clinical, index=True)

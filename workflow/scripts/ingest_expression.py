@@ -12,11 +12,12 @@ log = _common.start(snakemake, "ingest_expression")
 
 import pandas as pd
 
-from radiogenomics import files, heldout, parsers
+from radiogenomics import inputs, results
+from radiogenomics.evaluation import heldout
 
 inp, out, params = snakemake.input, snakemake.output, snakemake.params
 path, fmt = inp.expression, params.format
-expression, samples = parsers.read_expression_input(path, fmt=fmt, orientation=params.orientation,
+expression, samples = inputs.read_expression_input(path, fmt=fmt, orientation=params.orientation,
                                                     id_rule=params.id_rule)
 log.info("expression (%s format): %d patients x %d genes", fmt, *expression.shape)
 if "training" in inp.keys():
@@ -24,6 +25,6 @@ if "training" in inp.keys():
     expression = heldout.align_genes(expression, genes, source=path, reference=inp.training)
     log.info("test expression aligned to the %d training genes", len(genes))
 else:  # constant genes carry no information: dropped (logged); too few informative genes stop here
-    expression = parsers.drop_constant_genes(expression, source=path, min_genes=params.min_genes)
-files.write_table(expression, out.expression, index=True)
-files.write_table(samples, out.samples)
+    expression = inputs.drop_constant_genes(expression, source=path, min_genes=params.min_genes)
+results.write_table(expression, out.expression, index=True)
+results.write_table(samples, out.samples)

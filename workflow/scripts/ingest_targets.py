@@ -5,9 +5,9 @@ import _common
 
 log = _common.start(snakemake, "ingest_targets")
 
-from radiogenomics import files, parsers
+from radiogenomics import inputs, results
 
 inp, out, params = snakemake.input, snakemake.output, snakemake.params
-table = parsers.read_targets_input(inp.targets, id_rule=params.id_rule, **params.layout)
+table = inputs.read_targets_input(inp.targets, id_rule=params.id_rule, **params.layout)
 log.info("target table %s: %d patients x %d columns", inp.targets, *table.shape)
-files.write_table(table, out.targets, index=True)
+results.write_table(table, out.targets, index=True)

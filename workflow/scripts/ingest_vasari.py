@@ -4,8 +4,8 @@ import _common
 
 log = _common.start(snakemake, "ingest_vasari")
 
-from radiogenomics import files, parsers
+from radiogenomics import inputs, results
 
-vasari = parsers.read_vasari(snakemake.input.vasari)
+vasari = inputs.read_vasari(snakemake.input.vasari)
 log.info("VASARI: %d patients, columns %s", len(vasari), list(vasari.columns))
-files.write_table(vasari, snakemake.output.vasari, index=True)
+results.write_table(vasari, snakemake.output.vasari, index=True)

@@ -6,11 +6,14 @@ log = _common.start(snakemake, "km_figure")
 
 import pandas as pd
 
-from radiogenomics import figures, files, survival, targets
+from radiogenomics import results, survival
+from radiogenomics.cohorts import targets
+from radiogenomics.plots import figures
 
 inp, out, wc = snakemake.input, snakemake.output, snakemake.wildcards
-meta = files.read_json(inp.meta)
+meta = results.read_json(inp.meta)
 endpoint = survival.read_endpoint(inp.endpoint)
 groups = targets.class_labels(pd.read_parquet(inp.targets), meta, [wc.target])[wc.target]
 desc = meta[wc.target].get("description") or wc.target
-figures.plot_km(endpoint, groups, out.figure, title=f"{wc.target}: {desc}", group_order=meta[wc.target]["classes"])
+figures.draw(figures.km_figure, out.figure, endpoint, groups, title=f"{wc.target}: {desc}",
+             group_order=meta[wc.target]["classes"])

@@ -6,12 +6,13 @@ log = _common.start(snakemake, "make_splits")
 
 import pandas as pd
 
-from radiogenomics import cohorts, files, targets
+from radiogenomics import results
+from radiogenomics.cohorts import splits, targets
 
 inp, out, params, wc = snakemake.input, snakemake.output, snakemake.params, snakemake.wildcards
-meta = files.read_json(inp.meta)[wc.target]
+meta = results.read_json(inp.meta)[wc.target]
 y = targets.target_vector(pd.read_parquet(inp.targets), wc.target, meta["type"])
-folds = cohorts.make_folds(y, meta["type"], params.folds, params.seed)
+folds = splits.make_folds(y, meta["type"], params.folds, params.seed)
 log.info("%s: %d patients in %d folds, sizes %s", wc.target, len(folds), params.folds,
          folds["fold"].value_counts().sort_index().tolist())
-files.write_table(folds, out.folds)
+results.write_table(folds, out.folds)

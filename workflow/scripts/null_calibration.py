@@ -9,16 +9,18 @@ import contextlib
 
 import pandas as pd
 
-from radiogenomics import cohorts, files, null_calibration, targets
+from radiogenomics import results
+from radiogenomics.cohorts import splits, targets
+from radiogenomics.evaluation import null_calibration
 
 inp, out, params, wc = snakemake.input, snakemake.output, snakemake.params, snakemake.wildcards
-meta = files.read_json(inp.meta)[wc.target]
+meta = results.read_json(inp.meta)[wc.target]
 expression = pd.read_parquet(inp.expression)
 y = targets.target_vector(pd.read_parquet(inp.targets), wc.target, meta["type"])
-folds = cohorts.read_folds(inp.folds)
+folds = splits.read_folds(inp.folds)
 encoder_paths, on_device, encoders_for_fold = {}, contextlib.nullcontext(), None
 if model_name == "network":
-    from radiogenomics import training
+    from radiogenomics.models import training
 
     # encoder_{arch}: the shared encoder; encoder_{arch}__fold{k}: fold k's (a target with one autoencoder per fold)
     encoder_paths = {k[len("encoder_"):]: v for k, v in inp.items() if k.startswith("encoder_")}
@@ -40,4 +42,4 @@ with on_device:
 per_perm = table.groupby("permutation")["value"].mean()
 log.info("%s %s: %d permutations, null mean outer-fold %s %.3f (sd %.3f, range %.3f to %.3f)", wc.target, model_name,
          len(per_perm), table["metric"].iloc[0], per_perm.mean(), per_perm.std(), per_perm.min(), per_perm.max())
-files.write_table(table, out.null)
+results.write_table(table, out.null)

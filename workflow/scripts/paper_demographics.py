@@ -6,12 +6,13 @@ log = _common.start(snakemake, "paper_demographics")
 
 import pandas as pd
 
-from radiogenomics import files, paper, survival
+from radiogenomics import results, survival
+from radiogenomics.plots import paper
 
 inp, out, params = snakemake.input, snakemake.output, snakemake.params
 covariates = paper.clinical_covariates(pd.read_parquet(inp.clinical))
 endpoint = survival.read_endpoint(inp.endpoint)
-lists = files.read_json(inp.cohorts)
+lists = results.read_json(inp.cohorts)
 cohorts = {}
 for label, key in params.cohorts.items():
     patients = lists["targets"].get(key, []) if key in lists.get("targets", {}) else lists.get(key, [])
@@ -21,9 +22,9 @@ for label, key in params.cohorts.items():
     cohorts[label] = patients
 long = paper.demographics(covariates, cohorts, endpoint)
 wide = paper.demographics_wide(long)
-files.write_table(long, out.long)
-files.write_table(wide, out.table)
-files.write_text(paper.table_html(wide, title="Patient characteristics per cohort", note=(
+results.write_table(long, out.long)
+results.write_table(wide, out.table)
+results.write_text(paper.table_html(wide, title="Patient characteristics per cohort", note=(
     "Age (years) and Karnofsky score: median [interquartile range]; categories: n (% of the cohort). Race: white "
     "vs non-white, unknown counted as missing. Survival status from the overall-survival endpoint; 'no endpoint' "
     "patients are listed with the reason in survival/endpoint_problems.tsv.")), out.html)

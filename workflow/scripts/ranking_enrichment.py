@@ -14,22 +14,24 @@ log = _common.start(snakemake, "ranking_enrichment")
 
 import pandas as pd
 
-from radiogenomics import cohorts, enrichment, files, parsers, targets
+from radiogenomics import inputs, results
+from radiogenomics.cohorts import splits, targets
+from radiogenomics.enrichment import gsea
 
 inp, out, params, wc = snakemake.input, snakemake.output, snakemake.params, snakemake.wildcards
 cfg = params.enrichment
-gene_sets = parsers.read_gmt(inp.gene_sets)
+gene_sets = inputs.read_gmt(inp.gene_sets)
 if snakemake.rule == "correlation_enrichment":
-    meta = files.read_json(inp.meta)[wc.target]
+    meta = results.read_json(inp.meta)[wc.target]
     y = targets.target_vector(pd.read_parquet(inp.targets), wc.target, meta["type"])
-    patients = pd.Index(cohorts.read_folds(inp.folds)["patient"])
+    patients = pd.Index(splits.read_folds(inp.folds)["patient"])
     outside = y.index.difference(patients)
     if len(outside):
         log.info("%s: %d patients with a value are outside the split file (held out) and not used",
                  wc.target, len(outside))
     y = y.loc[y.index.intersection(patients, sort=False)]
     expression = pd.read_parquet(inp.expression)
-    res = enrichment.correlation_gsea(expression, y, meta["type"], gene_sets, null=cfg["permute"],
+    res = gsea.correlation_gsea(expression, y, meta["type"], gene_sets, null=cfg["permute"],
                                       classes=meta.get("classes"), n_perm=cfg["n_perm"],
                                       max_perm=max(cfg["max_perm"], cfg["n_perm"]),
                                       min_exceedances=cfg["min_exceedances"], fdr=cfg["fdr"],
@@ -37,11 +39,11 @@ if snakemake.rule == "correlation_enrichment":
     label = "class" if meta["type"] == "multiclass" else "ranking"
 else:
     single = pd.read_csv(inp.single_genes, sep="\t")
-    ranking = enrichment.masking_ranking(single)
+    ranking = gsea.masking_ranking(single)
     label = "ranking"
     log.info("%s: null gene_set (random gene sets of the same size in the network's single-gene masking "
              "ranking); the p-values ignore gene-gene correlation, NES is the effect size to read", wc.target)
-    res = enrichment.prerank_gsea(ranking, gene_sets, n_perm=cfg["n_perm"], min_size=cfg["min_size"],
+    res = gsea.prerank_gsea(ranking, gene_sets, n_perm=cfg["n_perm"], min_size=cfg["min_size"],
                                   max_size=cfg["max_size"], seed=params.seed, fdr=cfg["fdr"])
 res = res.rename(columns={"ranking": label})
 res = res.assign(_abs=-res["nes"].abs()).sort_values([label, "_abs", "set"], kind="stable").drop(columns="_abs")
@@ -50,4 +52,4 @@ log.info("%s x %s (%s, %s null, %d-%d permutations): %d ranking(s) x %d sets; %d
          "FDR < %s; top: %s", wc.target, wc.collection, snakemake.rule, res["null"].iloc[0],
          res["n_perm"].min(), res["n_perm"].max(), res[label].nunique(), res["set"].nunique(), len(significant),
          cfg["fdr"], res.head(3)[[label, "set", "nes", "fdr"]].to_dict("records"))
-files.write_table(res.reset_index(drop=True), out.table)
+results.write_table(res.reset_index(drop=True), out.table)

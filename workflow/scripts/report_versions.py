@@ -4,9 +4,10 @@ import _common
 
 log = _common.start(snakemake, "report_versions")
 
-from radiogenomics import files, paper
+from radiogenomics import results
+from radiogenomics.plots import paper
 
 versions = paper.software_versions()
-files.write_table(versions, snakemake.output.table)
-files.write_text(paper.versions_html(versions, snakemake.config), snakemake.output.html)
+results.write_table(versions, snakemake.output.table)
+results.write_text(paper.versions_html(versions, snakemake.config), snakemake.output.html)
 log.info("versions: %s", dict(zip(versions["software"], versions["version"])))

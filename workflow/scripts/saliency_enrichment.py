@@ -10,16 +10,17 @@ log = _common.start(snakemake, "saliency_enrichment")
 
 import pandas as pd
 
-from radiogenomics import enrichment, files, parsers
+from radiogenomics import inputs, results
+from radiogenomics.enrichment import gsea
 
 inp, out, params, wc = snakemake.input, snakemake.output, snakemake.params, snakemake.wildcards
 cfg = params.enrichment
 sal = pd.read_parquet(inp.saliency)
-gene_sets = parsers.read_gmt(inp.gene_sets)
+gene_sets = inputs.read_gmt(inp.gene_sets)
 label_cols = list(sal.index.names)
 labels = sal.index.to_frame(index=False)
 scores = sal.reset_index(drop=True)
-res = enrichment.prerank_gsea(scores, gene_sets, n_perm=cfg["n_perm"], min_size=cfg["min_size"],
+res = gsea.prerank_gsea(scores, gene_sets, n_perm=cfg["n_perm"], min_size=cfg["min_size"],
                               max_size=cfg["max_size"], seed=params.seed, fdr=cfg["fdr"])
 # rankings are numbered rows of the saliency table; put the patient (and class) labels back
 res = pd.concat([labels.loc[res["ranking"].to_numpy()].reset_index(drop=True),
@@ -29,12 +30,12 @@ if per_class:  # multi-class networks: one summary per class
     parts = []
     for key, group in res.groupby(per_class, sort=False):
         key = key if isinstance(key, tuple) else (key,)
-        parts.append(enrichment.enrichment_summary(group, fdr=cfg["fdr"]).assign(**dict(zip(per_class, key))))
+        parts.append(gsea.enrichment_summary(group, fdr=cfg["fdr"]).assign(**dict(zip(per_class, key))))
     summary = pd.concat(parts, ignore_index=True)
 else:
-    summary = enrichment.enrichment_summary(res, fdr=cfg["fdr"])
+    summary = gsea.enrichment_summary(res, fdr=cfg["fdr"])
 log.info("%s x %s: %d rankings x %d sets, gene_set null (%d permutations: p ignores gene-gene correlation, "
          "read NES); most often enriched: %s", wc.target, wc.collection, len(sal), res["set"].nunique(),
          cfg["n_perm"], summary.head(3)[["set", "n_enriched"]].to_dict("records"))
-files.write_table(res, out.table)
-files.write_table(summary, out.summary)
+results.write_table(res, out.table)
+results.write_table(summary, out.summary)

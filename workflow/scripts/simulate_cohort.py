@@ -4,7 +4,7 @@ import _common
 
 log = _common.start(snakemake, "simulate_cohort")
 
-from radiogenomics.simulate import SimulationParams, simulate_cohort
+from radiogenomics.cohorts.simulate import SimulationParams, simulate_cohort
 
 params = SimulationParams.from_config(snakemake.params.simulation, snakemake.params.seed)
 cohort = simulate_cohort(params)

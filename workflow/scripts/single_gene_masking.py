@@ -11,7 +11,9 @@ log = _common.start(snakemake, "single_gene_masking")
 
 import pandas as pd
 
-from radiogenomics import files, masking, targets
+from radiogenomics import results
+from radiogenomics.cohorts import targets
+from radiogenomics.interpret import masking
 
 inp, out, params, wc = snakemake.input, snakemake.output, snakemake.params, snakemake.wildcards
 expression = pd.read_parquet(inp.expression)
@@ -25,4 +27,4 @@ log.info("%s (%s): %d genes masked one at a time over %d patients; unmasked scor
          table.attrs["full_score"], primary, table["null_mean"].iloc[0], table["null_sd"].iloc[0],
          table["set"].head(10).tolist())
 table.attrs = {}
-files.write_table(table, out.table)
+results.write_table(table, out.table)

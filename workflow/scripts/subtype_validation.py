@@ -12,27 +12,29 @@ log = _common.start(snakemake, "subtype_validation")
 
 import pandas as pd
 
-from radiogenomics import files, parsers, targets, validation
+from radiogenomics import inputs, results
+from radiogenomics.cohorts import targets
+from radiogenomics.interpret import subtype_validation
 
 inp, out, params = snakemake.input, snakemake.output, snakemake.params
 expression = pd.read_parquet(inp.expression)
-meta = files.read_json(inp.meta)
+meta = results.read_json(inp.meta)
 table = pd.read_parquet(inp.targets)
 truth = targets.class_labels(table, meta, [params.target])[params.target].dropna().astype(str)
 model, folds, _ = _common.load_networks(inp, "folds" in inp.keys())
 keep = truth.index if folds is None else folds["patient"]
 expression = expression.loc[expression.index.intersection(keep, sort=False)]
-sets = parsers.read_gmt(inp.gene_sets)
+sets = inputs.read_gmt(inp.gene_sets)
 classes = meta[params.target]["classes"]
 unknown = sorted(set(sets) - set(classes))
 if unknown:
     log.warning("Verhaak sets %s are not classes of the %s network %s; they are masked as other sets",
                 unknown, params.target, classes)
 
-probs = validation.subtype_masking_probabilities(model, expression, sets, n_random=params.n_random,
+probs = subtype_validation.subtype_masking_probabilities(model, expression, sets, n_random=params.n_random,
                                                  seed=params.seed, folds=folds, subtypes=truth)
-auc = validation.subtype_set_auc(probs)
-summary = validation.subtype_validation_summary(auc)
+auc = subtype_validation.subtype_set_auc(probs)
+summary = subtype_validation.subtype_validation_summary(auc)
 for _, r in summary.iterrows():
     log.info("%s: own-set AUC %.3f (rank %d of %d sets), other sets mean %.3f (best %s %.3f), random sets of "
              "the same size %.3f (p %.4f), unmasked %.3f", r["class"], r["own_set_auc"], r["own_rank"],
@@ -41,16 +43,16 @@ for _, r in summary.iterrows():
 
 single = pd.read_csv(inp.single_genes, sep="\t")
 reference = sorted({g for genes in sets.values() for g in genes})
-pooled = validation.coverage_curve(single, reference).assign(reference_size=len(reference), **{"class": "all"})
-per_class = validation.class_coverage_curves(single, sets)
+pooled = subtype_validation.coverage_curve(single, reference).assign(reference_size=len(reference), **{"class": "all"})
+per_class = subtype_validation.class_coverage_curves(single, sets)
 coverage = pd.concat([pooled[per_class.columns], per_class], ignore_index=True)
 points = [10, 25, 50, 100, 200, 500, 1000]
 for cls, curve in coverage.groupby("class", sort=False):
     log.info("coverage (%s, %d reference genes of %d ranked): %s", cls, int(curve["reference_size"].iloc[0]),
              len(curve), "; ".join(f"top {int(r.n)}: {r.n_reference} ({100 * r.share_of_reference:.1f}% vs "
                                    f"{100 * r.expected_share_of_reference:.1f}% expected)"
-                                   for r in validation.coverage_at(curve, points).itertuples()))
-files.write_table(probs, out.probabilities)
-files.write_table(auc, out.auc)
-files.write_table(summary, out.summary)
-files.write_table(coverage, out.coverage)
+                                   for r in subtype_validation.coverage_at(curve, points).itertuples()))
+results.write_table(probs, out.probabilities)
+results.write_table(auc, out.auc)
+results.write_table(summary, out.summary)
+results.write_table(coverage, out.coverage)

@@ -8,12 +8,13 @@ log = _common.start(snakemake, "survival_cox")
 import numpy as np
 import pandas as pd
 
-from radiogenomics import files, survival, targets
-from radiogenomics.stats import benjamini_hochberg
+from radiogenomics import results, survival
+from radiogenomics.cohorts import targets
+from radiogenomics.evaluation.stats import benjamini_hochberg
 
 inp, out, params, wc = snakemake.input, snakemake.output, snakemake.params, snakemake.wildcards
 endpoint = survival.read_endpoint(inp.endpoint)
-meta = files.read_json(inp.meta)
+meta = results.read_json(inp.meta)
 groupings = list(params.groupings)
 covariates, decisions = survival.cox_covariates(endpoint, params.survival["covariates"],
                                                 max_missing=params.survival["max_covariate_missing"])
@@ -32,6 +33,6 @@ cox["fdr"] = fdr  # BH across the trait terms of all the per-trait models
 for _, r in cox.loc[is_term].iterrows():
     log.info("%s: %s HR %.3g (%.3g-%.3g), p %.3g, FDR %.3g (n %d, %d events)%s", wc.endpoint, r["covariate"], r["hr"],
              r["ci_low"], r["ci_high"], r["p"], r["fdr"], r["n"], r["events"], f" [{r['note']}]" if r["note"] else "")
-files.write_table(km, out.km)
-files.write_table(cox, out.cox)
-files.write_table(decisions, out.covariates)
+results.write_table(km, out.km)
+results.write_table(cox, out.cox)
+results.write_table(decisions, out.covariates)

@@ -7,12 +7,12 @@ log = _common.start(snakemake, "survival_endpoint")
 
 import pandas as pd
 
-from radiogenomics import files, parsers, survival
+from radiogenomics import inputs, results, survival
 
 inp, out, params = snakemake.input, snakemake.output, snakemake.params
 if "survival_table" in inp.keys():
     columns = params.columns
-    endpoint, problems = parsers.read_survival_table(inp.survival_table, id_rule=params.id_rule,
+    endpoint, problems = inputs.read_survival_table(inp.survival_table, id_rule=params.id_rule,
                                                      time_column=columns["time"], event_column=columns["event"])
     log.info("overall survival from the plain survival table %s (no clinical covariates)", inp.survival_table)
 else:
@@ -23,5 +23,5 @@ log.info("overall survival: %d patients, %d events; %d patients excluded (listed
          int(endpoint["event"].sum()), len(problems), out.problems)
 for reason, n in problems["problem"].str.split(":").str[0].value_counts().items():
     log.warning("overall survival: %d patient(s) excluded: %s", n, reason)
-files.write_table(endpoint, out.endpoint, index=True)
-files.write_table(problems, out.problems)
+results.write_table(endpoint, out.endpoint, index=True)
+results.write_table(problems, out.problems)

@@ -7,7 +7,7 @@ log = _common.start(snakemake, "survival_pfs_endpoint")
 
 import pandas as pd
 
-from radiogenomics import files, survival
+from radiogenomics import results, survival
 
 inp, out = snakemake.input, snakemake.output
 clinical = pd.read_parquet(inp.clinical)
@@ -19,5 +19,5 @@ log.info("progression-free survival: %d patients, %d events (%s); %d patients ex
          out.problems)
 for reason, n in problems["problem"].str.split(":").str[0].value_counts().items():
     log.warning("progression-free survival: %d patient(s) excluded: %s", n, reason)
-files.write_table(endpoint, out.endpoint, index=True)
-files.write_table(problems, out.problems)
+results.write_table(endpoint, out.endpoint, index=True)
+results.write_table(problems, out.problems)

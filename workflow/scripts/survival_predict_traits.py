@@ -8,12 +8,12 @@ log = _common.start(snakemake, "survival_predict_traits")
 
 import pandas as pd
 
-from radiogenomics import files, survival
-from radiogenomics.nets import FittedModel
+from radiogenomics import results, survival
+from radiogenomics.models.nets import FittedModel
 
 inp, out, params = snakemake.input, snakemake.output, snakemake.params
 expression = pd.read_parquet(inp.expression)
-cohorts = files.read_json(inp.cohorts)
+cohorts = results.read_json(inp.cohorts)
 imaged = set(cohorts["imaged"])
 unimaged = [p for p in cohorts["expression"] if p not in imaged]
 log.info("%d patients with expression and no imaging (of %d with expression); autoencoder %s", len(unimaged),
@@ -32,4 +32,4 @@ table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=s
 encoders = {t: survival.encoder_patients(cohorts, t) for t, on in transferred.items() if on}
 table = survival.predicted_provenance(table, trait_patients=cohorts["targets"], encoder_patients=encoders,
                                       transferred=transferred)
-files.write_table(table, out.predicted)
+results.write_table(table, out.predicted)

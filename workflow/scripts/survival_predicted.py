@@ -7,11 +7,13 @@ log = _common.start(snakemake, "survival_predicted")
 
 import pandas as pd
 
-from radiogenomics import figures, files, survival, targets
+from radiogenomics import results, survival
+from radiogenomics.cohorts import targets
+from radiogenomics.plots import figures
 
 inp, out, params, wc = snakemake.input, snakemake.output, snakemake.params, snakemake.wildcards
 endpoint = survival.read_endpoint(inp.endpoint)
-meta = files.read_json(inp.meta)
+meta = results.read_json(inp.meta)
 predicted = pd.read_csv(inp.predicted, sep="\t", dtype={"patient": str, "trait": str, "predicted": str})
 observed = targets.class_labels(pd.read_parquet(inp.targets), meta, list(params.traits))
 observed.index = observed.index.map(str)
@@ -24,7 +26,7 @@ for trait in params.traits:
     parts.append(survival.predicted_trait_survival(endpoint, pred, observed=obs, grouping=trait))
     panels[f"{trait} (predicted)"] = pred
 table = pd.concat(parts, ignore_index=True)
-files.write_table(table, out.table)
+results.write_table(table, out.table)
 covariates, _ = survival.cox_covariates(endpoint, params.survival["covariates"],
                                         max_missing=params.survival["max_covariate_missing"])
 grid = pd.DataFrame(panels)
@@ -33,7 +35,7 @@ grid.index.name = "patient"
 cox = survival.adjusted_cox_table(endpoint, covariates, grid)
 cox = cox.loc[cox["model"] != "covariates"].reset_index(drop=True)  # that model is not on this cohort
 cox.insert(0, "label", "predicted")
-files.write_table(cox, out.cox)
+results.write_table(cox, out.cox)
 with_endpoint = predicted.loc[predicted["patient"].isin(endpoint.index)]
 n = int(with_endpoint["patient"].nunique())
 seen = with_endpoint.loc[with_endpoint["encoder_pretrained_on_patient"].astype(str).str.lower() == "true"]
@@ -43,8 +45,8 @@ provenance = (f"the autoencoder was pretrained on {seen['patient'].nunique()} of
               f"{seen_by})" if len(seen) else "no model was trained on them")
 log.info("%s: %d predicted patients with the endpoint; trait networks never trained on them; %s", wc.endpoint, n,
          provenance)
-figures.plot_km_grid(endpoint, grid, list(grid.columns), out.figure,
-                     title=f"{params.label} by network-PREDICTED imaging trait (predicted, not observed): "
+figures.draw(figures.km_grid_figure, out.figure, endpoint, grid, list(grid.columns),
+             title=f"{params.label} by network-PREDICTED imaging trait (predicted, not observed): "
                            f"{n} patients with expression and no imaging\ntrait networks never trained on them; "
                            f"{provenance}",
-                     ylabel=f"{params.label} probability")
+             ylabel=f"{params.label} probability")

@@ -8,7 +8,7 @@ log = _common.start(snakemake, "survival_radiogenomic")
 
 import pandas as pd
 
-from radiogenomics import files, survival
+from radiogenomics import results, survival
 
 inp, out, params, wc = snakemake.input, snakemake.output, snakemake.params, snakemake.wildcards
 endpoint = survival.read_endpoint(inp.endpoint)
@@ -31,4 +31,4 @@ best = tests.loc[tests["cox_p"].notna()].sort_values("cox_p", kind="mergesort").
 for _, r in best.iterrows():
     log.info("%s: %s HR %.3g (%.3g-%.3g), Cox p %.3g FDR %.3g; log-rank p %.3g FDR %.3g", wc.endpoint, r["trait"],
              r["hr"], r["ci_low"], r["ci_high"], r["cox_p"], r["cox_fdr"], r["logrank_p"], r["logrank_fdr"])
-files.write_table(tests, out.tests)
+results.write_table(tests, out.tests)

@@ -8,10 +8,11 @@ log = _common.start(snakemake, "radiogenomic_traits")
 
 import pandas as pd
 
-from radiogenomics import files, survival, targets
+from radiogenomics import results, survival
+from radiogenomics.cohorts import targets
 
 inp, out, params = snakemake.input, snakemake.output, snakemake.params
-meta = files.read_json(inp.meta)
+meta = results.read_json(inp.meta)
 table = pd.read_parquet(inp.targets)
 categorical = [n for n in params.networks if meta[n]["type"] in ("binary", "multiclass")]
 # Class names for categorical networks (a multi-class network uses each patient's own class); raw values otherwise.
@@ -49,5 +50,5 @@ if traits.shape[1] == 0:
 log.info("radiogenomic traits: %d traits over %d patients (networks %s, collections %s); %d skipped (listed in %s)",
          traits.shape[1], traits.shape[0], list(params.networks), list(params.collections), len(skipped),
          out.skipped)
-files.write_table(traits, out.traits, index=True)
-files.write_table(skipped, out.skipped)
+results.write_table(traits, out.traits, index=True)
+results.write_table(skipped, out.skipped)

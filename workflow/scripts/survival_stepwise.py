@@ -8,12 +8,13 @@ log = _common.start(snakemake, "survival_stepwise")
 
 import pandas as pd
 
-from radiogenomics import files, survival, targets
-from radiogenomics.files import InputError
+from radiogenomics import results, survival
+from radiogenomics.cohorts import targets
+from radiogenomics.errors import InputError
 
 inp, out, params, wc = snakemake.input, snakemake.output, snakemake.params, snakemake.wildcards
 endpoint = survival.read_endpoint(inp.endpoint)
-meta = files.read_json(inp.meta)
+meta = results.read_json(inp.meta)
 covariates, _ = survival.cox_covariates(endpoint, params.survival["covariates"],
                                         max_missing=params.survival["max_covariate_missing"])
 labels = targets.class_labels(pd.read_parquet(inp.targets), meta, list(params.traits))
@@ -41,5 +42,5 @@ except InputError as exc:
     final = pd.DataFrame(columns=survival.STEPWISE_FINAL_COLUMNS)
 log.info("%s: the final model's p-values and intervals are post-selection (not valid inference); the table says so "
             "on every row", wc.endpoint)
-files.write_table(path, out.path)
-files.write_table(final, out.final)
+results.write_table(path, out.path)
+results.write_table(final, out.final)

@@ -9,14 +9,16 @@ log = _common.start(snakemake, "train_autoencoder")
 
 import pandas as pd
 
-from radiogenomics import cohorts, files, training
+from radiogenomics import results
+from radiogenomics.cohorts import splits
+from radiogenomics.models import training
 
 inp, out, params, wc = snakemake.input, snakemake.output, snakemake.params, snakemake.wildcards
 expression = pd.read_parquet(inp.expression)
-groups = files.read_json(inp.cohorts)
+groups = results.read_json(inp.cohorts)
 if hasattr(wc, "target"):
     cohort = groups["encoder_patients"][wc.target][str(wc.fold)]
-    folds = cohorts.read_folds(inp.folds)
+    folds = splits.read_folds(inp.folds)
     test = set(folds.loc[folds["fold"] == int(wc.fold), "patient"])
     if test.intersection(cohort):
         raise ValueError(f"{inp.cohorts}: the fold-{wc.fold} autoencoder of {wc.target!r} lists "
@@ -37,4 +39,4 @@ with training.on_device(_common.device(snakemake, log)):
 training.save_autoencoder(model, scaler, list(expression.columns), params.architecture,
                           {"n_patients": len(cohort), "best_epoch": res["best_epoch"],
                            "patients": sorted(map(str, cohort))}, out.model)
-files.write_table(pd.DataFrame(res["history"]), out.history)
+results.write_table(pd.DataFrame(res["history"]), out.history)

@@ -1,0 +1,5 @@
+"""Models: the networks and their file format, training (with the fused CPU step), the comparison models and their
+files, and nested cross-validation.
+"""
+
+__all__ = ["baseline_files", "baselines", "kernels", "nets", "selection", "training"]
