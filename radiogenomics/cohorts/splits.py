@@ -98,6 +98,17 @@ def make_folds(y: pd.Series, target_type: str, n_folds: int, seed: int) -> pd.Da
     return pd.DataFrame({"patient": y.index.astype(str), "fold": fold})
 
 
+def inner_fold_indices(y: pd.Series, target_type: str, n_folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Stratified inner folds of ``y`` (sorted by patient) as positional (train, validation) index pairs.
+
+    The folds of :func:`make_folds` with this seed: the network selection and every comparison model's search
+    see identical inner splits.
+    """
+    y = y.sort_index()
+    fold = make_folds(y, target_type, n_folds, seed)["fold"].to_numpy()
+    return [(np.flatnonzero(fold != k), np.flatnonzero(fold == k)) for k in range(n_folds)]
+
+
 def read_folds(path: str) -> pd.DataFrame:
     folds = pd.read_csv(path, sep="\t", dtype={"patient": str, "fold": int})
     for col in ("patient", "fold"):

@@ -21,8 +21,7 @@ from radiogenomics import inputs
 from radiogenomics.cohorts.simulate import HISTOLOGY_TARGET, radiomic_feature_names
 from radiogenomics.cohorts.splits import encoder_scope
 from radiogenomics.cohorts.targets import TargetSpec, resolve_specs
-from radiogenomics.config import preflight
-from radiogenomics.config import schema
+from radiogenomics.config import preflight, schema
 from radiogenomics.config.survival import resolve_radiogenomic_minimums
 from radiogenomics.inputs import download
 from radiogenomics.models import selection as model_selection

@@ -31,10 +31,8 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy.stats import rankdata
 
-from radiogenomics.evaluation.metrics import PRIMARY_METRIC, TARGET_TYPES, sigmoid, softmax
-from radiogenomics.models.training import output_columns
+from radiogenomics.evaluation.metrics import PRIMARY_METRIC, TARGET_TYPES, output_columns, primary_rows
 
 log = logging.getLogger(__name__)
 
@@ -46,46 +44,6 @@ SUMMARY_COLUMNS = ["target", "model", "metric", "n_folds", "mean_score", "ci_low
 def _check_type(target_type: str) -> None:
     if target_type not in TARGET_TYPES:
         raise ValueError(f"unknown target type {target_type!r}; expected one of {TARGET_TYPES}")
-
-
-def _auc_rows(labels: np.ndarray, scores: np.ndarray) -> np.ndarray:
-    """ROC AUC of each row (ties share ranks, as roc_auc_score); NaN where a row has one class only."""
-    ranks = rankdata(scores, axis=1)
-    pos = labels.astype(bool)
-    n_pos = pos.sum(axis=1)
-    n_neg = labels.shape[1] - n_pos
-    with np.errstate(invalid="ignore", divide="ignore"):
-        auc = ((ranks * pos).sum(axis=1) - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg)
-    return np.where((n_pos > 0) & (n_neg > 0), auc, np.nan)
-
-
-def metric_rows(target_type: str, y: np.ndarray, outputs: np.ndarray) -> np.ndarray:
-    """The primary metric of each row of ``y`` (resamples x patients) against ``outputs``
-    (resamples x patients [x C])."""
-    _check_type(target_type)
-    y = np.asarray(y)
-    out = np.asarray(outputs, dtype=np.float64)
-    if target_type == "binary":
-        if out.ndim == 3:
-            out = out[..., -1]
-        return _auc_rows(y.astype(int), sigmoid(out))
-    if target_type == "multiclass":
-        n_classes = out.shape[-1]
-        prob = softmax(out.reshape(-1, n_classes)).reshape(out.shape)
-        aucs = np.stack([_auc_rows((y.astype(int) == c).astype(int), prob[..., c]) for c in range(n_classes)], axis=1)
-        defined = np.isfinite(aucs)
-        n_defined = defined.sum(axis=1)
-        total = np.where(defined, aucs, 0.0).sum(axis=1)
-        # the mean over the classes whose AUC is defined (evaluation.score's nanmean); NaN when none is
-        return np.divide(total, n_defined, out=np.full(len(total), np.nan), where=n_defined > 0)
-    pred = out[..., 0] if out.ndim == 3 else out
-    y = y.astype(float)
-    ss_res = ((y - pred) ** 2).sum(axis=1)
-    ss_tot = ((y - y.mean(axis=1, keepdims=True)) ** 2).sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        r2 = 1.0 - ss_res / ss_tot
-    # r2_score's convention for a constant truth: 1 for a perfect prediction, else 0
-    return np.where(ss_tot > 0, r2, np.where(ss_res == 0, 1.0, 0.0))
 
 
 def bootstrap_indices(y: np.ndarray, target_type: str, n_boot: int, seed: int) -> np.ndarray:
@@ -174,7 +132,7 @@ def bootstrap_scores(predictions: pd.DataFrame, target_type: str, classes: Seque
     for m, out in outs.items():
         per_fold = []
         for idx in groups:
-            per_fold.append(np.concatenate([metric_rows(target_type, y[idx[i:i + chunk]], out[idx[i:i + chunk]])
+            per_fold.append(np.concatenate([primary_rows(target_type, y[idx[i:i + chunk]], out[idx[i:i + chunk]])
                                             for i in range(0, n_boot, chunk)]))
         values = np.mean(np.vstack(per_fold), axis=0)
         frames.append(pd.DataFrame({"resample": np.arange(n_boot), "model": m, "metric": metric, "value": values}))
@@ -197,7 +155,7 @@ def fold_scores(predictions: pd.DataFrame, target_type: str, classes: Sequence[s
         raise ValueError(f"predictions lack column(s) {missing}; they have {list(predictions.columns)}")
     rows = []
     for (m, k), sub in predictions.groupby(["model", "fold"], sort=True):
-        value = metric_rows(target_type, sub["y"].to_numpy()[None, :], sub[cols].to_numpy(dtype=np.float64)[None])[0]
+        value = primary_rows(target_type, sub["y"].to_numpy()[None, :], sub[cols].to_numpy(dtype=np.float64)[None])[0]
         rows.append({"target": target, "model": m, "fold": int(k), "n": len(sub), "metric": PRIMARY_METRIC[target_type],
                      "value": float(value)})
     out = pd.DataFrame(rows)

@@ -1,7 +1,14 @@
-"""Typed metrics: one entry point scores network outputs for any target type.
+"""Typed metrics: every stage scores network outputs through this module, for any target type.
 
 Network outputs are raw: binary -> one logit per patient, multi-class -> one
 logit per class, continuous -> the prediction on the target's own scale.
+
+:func:`score` scores one prediction with every metric (scikit-learn). :func:`primary_rows` and
+:func:`secondary_rows` score a stack of predictions at once, vectorised, with the same values to
+rounding: gene masking scores one prediction per gene set against one truth, the paired bootstrap one
+resample per row (each row its own truth). Their building blocks (:func:`auc_rows`,
+:func:`average_precision_rows`, :func:`spearman_rows`, :func:`r2_rows`) are tested against scikit-learn
+and scipy.
 """
 
 from __future__ import annotations
@@ -79,17 +86,115 @@ def score(target_type: str, y_true: Sequence, outputs: np.ndarray,
     raise ValueError(f"unknown target type {target_type!r}; expected one of {TARGET_TYPES}")
 
 
-def primary_scores(target_type: str, y_true: Sequence, outputs_stack: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Primary and secondary metric for a stack of output matrices (n_sets x n_patients [x C]).
+def auc_rows(labels: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """ROC AUC of each row of ``scores`` (k x n) against 0/1 ``labels`` (n, shared by the rows, or k x n);
+    equals sklearn's roc_auc_score: Mann-Whitney with mid-ranks for ties, the trapezoidal area under the ROC
+    curve. NaN for a row whose labels have one class only."""
+    scores = np.asarray(scores, dtype=np.float64)
+    pos = np.broadcast_to(np.asarray(labels).astype(bool), scores.shape)
+    ranks = stats.rankdata(scores, axis=1)
+    n_pos = pos.sum(axis=1)
+    n_neg = scores.shape[1] - n_pos
+    with np.errstate(invalid="ignore", divide="ignore"):
+        auc = ((ranks * pos).sum(axis=1) - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg)
+    return np.where((n_pos > 0) & (n_neg > 0), auc, np.nan)
 
-    Used by gene masking, which scores one prediction per gene set.
-    """
-    prim, sec = [], []
-    for out in outputs_stack:
-        s = score(target_type, y_true, out)
-        prim.append(s[PRIMARY_METRIC[target_type]])
-        sec.append(s[SECONDARY_METRIC[target_type]])
-    return np.asarray(prim), np.asarray(sec)
+
+def average_precision_rows(labels: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """Average precision of each row of ``scores`` (k x n) against 0/1 ``labels`` (n); equals sklearn's
+    ``average_precision_score`` (precision at each distinct threshold, tied scores one threshold)."""
+    pos = np.asarray(labels) == 1
+    n1 = int(pos.sum())
+    n = pos.size
+    if n1 == 0 or n1 == n:
+        return np.full(scores.shape[0], np.nan)
+    order = np.argsort(-scores, axis=1, kind="stable")
+    ranked = np.take_along_axis(scores, order, axis=1)
+    hit = pos[order]
+    precision = np.cumsum(hit, axis=1) / np.arange(1, n + 1)
+    # Precision is read at the last position of each run of tied scores.
+    last = np.ones(ranked.shape, dtype=bool)
+    last[:, :-1] = ranked[:, :-1] != ranked[:, 1:]
+    end = np.where(last, np.arange(n), n)
+    end = np.minimum.accumulate(end[:, ::-1], axis=1)[:, ::-1]
+    return (hit * np.take_along_axis(precision, end, axis=1)).sum(axis=1) / n1
+
+
+def spearman_rows(y: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    """Spearman correlation of each row of ``pred`` (k x n) with ``y`` (n); NaN for a constant row or truth."""
+    ry = stats.rankdata(y)
+    ry = ry - ry.mean()
+    rp = stats.rankdata(pred, axis=1)
+    rp = rp - rp.mean(axis=1, keepdims=True)
+    den = np.sqrt((rp ** 2).sum(axis=1) * (ry ** 2).sum())
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rho = (rp @ ry) / den
+    constant = (pred.max(axis=1) == pred.min(axis=1)) | (np.ptp(y) == 0)
+    return np.where(constant, np.nan, rho)
+
+
+def r2_rows(y: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    """R² of each row of ``pred`` (k x n) against ``y`` (n, shared, or k x n); sklearn's r2_score, with its
+    convention for a constant truth (1 for a perfect prediction, else 0)."""
+    y = np.asarray(y, dtype=np.float64)
+    ss_res = ((y - pred) ** 2).sum(axis=1) if y.ndim == 2 else ((y[None, :] - pred) ** 2).sum(axis=1)
+    if y.ndim == 1:
+        ss_tot = float(((y - y.mean()) ** 2).sum())
+        if ss_tot == 0.0:
+            return np.where(ss_res == 0.0, 1.0, 0.0)
+        return 1.0 - ss_res / ss_tot
+    ss_tot = ((y - y.mean(axis=1, keepdims=True)) ** 2).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r2 = 1.0 - ss_res / ss_tot
+    return np.where(ss_tot > 0, r2, np.where(ss_res == 0, 1.0, 0.0))
+
+
+def _class_mean(values: np.ndarray) -> np.ndarray:
+    """Mean over the classes (axis 1) whose value is defined, as :func:`score`'s nanmean; NaN when none is."""
+    defined = np.isfinite(values)
+    n_defined = defined.sum(axis=1)
+    total = np.where(defined, values, 0.0).sum(axis=1)
+    return np.divide(total, n_defined, out=np.full(len(total), np.nan), where=n_defined > 0)
+
+
+def _stack(target_type: str, outputs: np.ndarray) -> np.ndarray:
+    if target_type not in TARGET_TYPES:
+        raise ValueError(f"unknown target type {target_type!r}; expected one of {TARGET_TYPES}")
+    out = np.asarray(outputs, dtype=np.float64)
+    return out if out.ndim == 3 else out[..., None]
+
+
+def primary_rows(target_type: str, y: np.ndarray, outputs: np.ndarray) -> np.ndarray:
+    """The primary metric (``PRIMARY_METRIC``) of each prediction in a stack, vectorised: ``outputs`` is
+    k x n [x C] raw outputs, ``y`` the encoded truth (n, shared by the rows, or k x n, one per row). Binary:
+    ROC AUC of the sigmoid; multi-class: macro one-vs-rest ROC AUC of the softmax; continuous: R²."""
+    out = _stack(target_type, outputs)
+    y = np.asarray(y)
+    if target_type == "binary":
+        return auc_rows(y.astype(int), sigmoid(out[..., -1]))
+    if target_type == "multiclass":
+        k, n, c = out.shape
+        prob = softmax(out.reshape(k * n, c)).reshape(k, n, c)
+        yi = y.astype(int)
+        return _class_mean(np.stack([auc_rows((yi == j).astype(int), prob[..., j]) for j in range(c)], axis=1))
+    return r2_rows(y.astype(float), out[..., 0])
+
+
+def secondary_rows(target_type: str, y: np.ndarray, outputs: np.ndarray) -> np.ndarray:
+    """The secondary metric (``SECONDARY_METRIC``) of each prediction in a stack (k x n [x C]) against one
+    truth ``y`` (n): binary average precision of the sigmoid, multi-class macro average precision of the
+    softmax, continuous Spearman."""
+    out = _stack(target_type, outputs)
+    y = np.asarray(y)
+    if target_type == "binary":
+        return average_precision_rows(y.astype(int), sigmoid(out[..., -1]))
+    if target_type == "multiclass":
+        k, n, c = out.shape
+        prob = softmax(out.reshape(k * n, c)).reshape(k, n, c)
+        yi = y.astype(int)
+        return _class_mean(np.stack([average_precision_rows((yi == j).astype(int), prob[..., j])
+                                     for j in range(c)], axis=1))
+    return spearman_rows(y.astype(float), out[..., 0])
 
 
 def output_columns(target_type: str, classes: Sequence[str]) -> list[str]:

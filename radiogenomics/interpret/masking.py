@@ -34,7 +34,6 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 import torch
-from scipy import stats
 from torch import nn
 
 from radiogenomics.evaluation import metrics
@@ -515,105 +514,6 @@ def random_gene_sets(n_genes: int, sizes: Sequence[int], n_random: int,
 
 
 
-def _roc_auc_rows(y: np.ndarray, scores: np.ndarray) -> np.ndarray:
-    """ROC AUC of each row of ``scores`` (k x n) against 0/1 labels ``y``; equals sklearn's roc_auc_score.
-
-    Mann-Whitney with mid-ranks for ties, which is the trapezoidal area under the ROC curve.
-    """
-    pos = y == 1
-    n1 = int(pos.sum())
-    n0 = y.size - n1
-    if n1 == 0 or n0 == 0:
-        return np.full(scores.shape[0], np.nan)
-    ranks = stats.rankdata(scores, axis=1)
-    return (ranks[:, pos].sum(axis=1) - n1 * (n1 + 1) / 2.0) / (n1 * n0)
-
-
-def _primary_rows(target_type: str, y: np.ndarray, outputs: np.ndarray) -> np.ndarray:
-    """The primary metric of each prediction in a stack (k x n x C), vectorised.
-
-    The same values as ``metrics.score`` (to rounding): binary ROC AUC of
-    the sigmoid, multiclass macro one-vs-rest AUC of the softmax, continuous R^2
-    (``outputs`` already on the target's scale).
-    """
-    out = np.asarray(outputs, dtype=np.float64)
-    if target_type == "binary":
-        return _roc_auc_rows(y.astype(int), metrics.sigmoid(out[:, :, -1]))
-    if target_type == "multiclass":
-        k, n, c = out.shape
-        prob = metrics.softmax(out.reshape(k * n, c)).reshape(k, n, c)
-        yi = y.astype(int)
-        aucs = np.stack([_roc_auc_rows((yi == j).astype(int), prob[:, :, j]) for j in range(c)], axis=1)
-        valid = np.isfinite(aucs)
-        with np.errstate(invalid="ignore"):
-            return np.where(valid.any(axis=1), np.nansum(aucs, axis=1) / np.maximum(valid.sum(axis=1), 1), np.nan)
-    if target_type == "continuous":
-        yf = y.astype(float)
-        pred = out[:, :, 0]
-        ss_res = ((yf[None, :] - pred) ** 2).sum(axis=1)
-        ss_tot = float(((yf - yf.mean()) ** 2).sum())
-        if ss_tot == 0.0:  # sklearn's r2_score convention for a constant truth
-            return np.where(ss_res == 0.0, 1.0, 0.0)
-        return 1.0 - ss_res / ss_tot
-    raise ValueError(f"unknown target type {target_type!r}; expected one of {metrics.TARGET_TYPES}")
-
-
-def _average_precision_rows(y: np.ndarray, scores: np.ndarray) -> np.ndarray:
-    """Average precision of each row of ``scores`` (k x n) against 0/1 labels ``y``; equals sklearn's
-    ``average_precision_score`` (precision at each distinct threshold, tied scores one threshold)."""
-    pos = y == 1
-    n1 = int(pos.sum())
-    n = y.size
-    if n1 == 0 or n1 == n:
-        return np.full(scores.shape[0], np.nan)
-    order = np.argsort(-scores, axis=1, kind="stable")
-    ranked = np.take_along_axis(scores, order, axis=1)
-    hit = pos[order]
-    precision = np.cumsum(hit, axis=1) / np.arange(1, n + 1)
-    # Precision is read at the last position of each run of tied scores.
-    last = np.ones(ranked.shape, dtype=bool)
-    last[:, :-1] = ranked[:, :-1] != ranked[:, 1:]
-    end = np.where(last, np.arange(n), n)
-    end = np.minimum.accumulate(end[:, ::-1], axis=1)[:, ::-1]
-    return (hit * np.take_along_axis(precision, end, axis=1)).sum(axis=1) / n1
-
-
-def _spearman_rows(y: np.ndarray, pred: np.ndarray) -> np.ndarray:
-    """Spearman correlation of each row of ``pred`` (k x n) with ``y``; NaN for a constant row or truth."""
-    ry = stats.rankdata(y)
-    ry = ry - ry.mean()
-    rp = stats.rankdata(pred, axis=1)
-    rp = rp - rp.mean(axis=1, keepdims=True)
-    den = np.sqrt((rp ** 2).sum(axis=1) * (ry ** 2).sum())
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rho = (rp @ ry) / den
-    constant = (pred.max(axis=1) == pred.min(axis=1)) | (np.ptp(y) == 0)
-    return np.where(constant, np.nan, rho)
-
-
-def _secondary_rows(target_type: str, y: np.ndarray, outputs: np.ndarray) -> np.ndarray:
-    """The secondary metric of each prediction in a stack (k x n x C), vectorised: binary average
-    precision of the sigmoid, multiclass macro average precision of the softmax, continuous Spearman
-    (the values of ``metrics.score``, to rounding)."""
-    out = np.asarray(outputs, dtype=np.float64)
-    if target_type == "binary":
-        return _average_precision_rows(y.astype(int), metrics.sigmoid(out[:, :, -1]))
-    if target_type == "multiclass":
-        k, n, c = out.shape
-        prob = metrics.softmax(out.reshape(k * n, c)).reshape(k, n, c)
-        yi = y.astype(int)
-        aps = np.stack([_average_precision_rows((yi == j).astype(int), prob[:, :, j]) for j in range(c)], axis=1)
-        valid = np.isfinite(aps)
-        with np.errstate(invalid="ignore"):
-            return np.where(valid.any(axis=1), np.nansum(aps, axis=1) / np.maximum(valid.sum(axis=1), 1), np.nan)
-    if target_type == "continuous":
-        return _spearman_rows(y.astype(float), out[:, :, 0])
-    raise ValueError(f"unknown target type {target_type!r}; expected one of {metrics.TARGET_TYPES}")
-
-
-# --------------------------------------------------------------------------- the masking analysis
-
-
 def _join(model: FittedModel, expression: pd.DataFrame, y_true: pd.Series) -> tuple[pd.Index, np.ndarray]:
     if expression.index.has_duplicates:
         raise ValueError("expression has duplicated patient IDs")
@@ -648,7 +548,7 @@ def _join(model: FittedModel, expression: pd.DataFrame, y_true: pd.Series) -> tu
     return ids, y.to_numpy(dtype=float)
 
 
-def _gene_indices(model: FittedModel, gene_sets: Mapping[str, Sequence[str]],
+def gene_indices(model: FittedModel, gene_sets: Mapping[str, Sequence[str]],
                   collection: str) -> tuple[list[str], list[np.ndarray]]:
     position = {gene: i for i, gene in enumerate(model.genes)}
     names, sets, skipped = [], [], []
@@ -719,7 +619,7 @@ def gene_masking(model: FittedModel | Mapping[int, FittedModel], expression: pd.
     parts, ids, y, ref = _masking_parts(model, expression, y_true, folds)
     tt = ref.target_type
     primary, secondary = metrics.PRIMARY_METRIC[tt], metrics.SECONDARY_METRIC[tt]
-    names, sets = _gene_indices(ref, gene_sets, collection)
+    names, sets = gene_indices(ref, gene_sets, collection)
 
     full = metrics.score(tt, y, _pooled(parts, len(ids), lambda m, x: m.outputs(x)[None])[0], ref.classes)
 
@@ -733,8 +633,8 @@ def gene_masking(model: FittedModel | Mapping[int, FittedModel], expression: pd.
     per_output = [metrics.score(tt, y, out, ref.classes) for out in observed]
     prim = np.array([m[primary] for m in per_output])
     sec = np.array([m[secondary] for m in per_output])
-    prim_fast = _primary_rows(tt, y, observed)
-    null = {size: _primary_rows(tt, y, rout) for size, rout in zip(randoms, pooled[1:])}
+    prim_fast = metrics.primary_rows(tt, y, observed)
+    null = {size: metrics.primary_rows(tt, y, rout) for size, rout in zip(randoms, pooled[1:])}
     mode = "out-of-fold" if folds is not None else "single model"
     log.info("%s: masked %d sets and %d random sets (%d sizes) over %d patients (%s, %d model(s))", collection,
              len(sets), n_random * len(randoms), len(randoms), len(ids), mode, len(parts))
@@ -751,7 +651,8 @@ def gene_masking(model: FittedModel | Mapping[int, FittedModel], expression: pd.
     if folds is not None:
         # beside the pooled score: each outer-fold model scored on its own test patients, averaged over
         # the folds, with the spread across folds (folds whose metric is undefined are left out)
-        per_fold = pd.DataFrame(np.stack([_primary_rows(tt, y[pos], observed[:, pos, :]) for _, _, pos in parts]))
+        per_fold = pd.DataFrame(np.stack([metrics.primary_rows(tt, y[pos], observed[:, pos, :])
+                                          for _, _, pos in parts]))
         df[f"{primary}_fold_mean"] = per_fold.mean(axis=0).to_numpy()
         df[f"{primary}_fold_sd"] = per_fold.std(axis=0, ddof=1).to_numpy()
         df[f"{primary}_fold_min"] = per_fold.min(axis=0).to_numpy()
@@ -891,8 +792,8 @@ def single_gene_masking(model: FittedModel | Mapping[int, FittedModel], expressi
         return res
 
     outputs = _pooled(parts, len(ids), fn)
-    prim = _primary_rows(tt, y, outputs)
-    sec = _secondary_rows(tt, y, outputs)
+    prim = metrics.primary_rows(tt, y, outputs)
+    sec = metrics.secondary_rows(tt, y, outputs)
     n_genes = len(ref.genes)
     finite = np.isfinite(prim)
     null_mean = float(np.mean(prim[finite])) if finite.any() else np.nan
@@ -915,7 +816,7 @@ def single_gene_masking(model: FittedModel | Mapping[int, FittedModel], expressi
         prob = metrics.softmax(outputs.reshape(k * n, c)).reshape(k, n, c)
         for j, cls in enumerate(ref.classes):
             class_columns[str(cls)] = f"auc_{cls}"
-            df[f"auc_{cls}"] = _roc_auc_rows((y.astype(int) == j).astype(int), prob[:, :, j])
+            df[f"auc_{cls}"] = metrics.auc_rows((y.astype(int) == j).astype(int), prob[:, :, j])
     df = df.assign(_key=-df[primary]).sort_values(["_key", "set"], na_position="last", kind="stable")
     df = df.drop(columns="_key").reset_index(drop=True)
     df["rank"] = np.arange(1, len(df) + 1)
@@ -936,7 +837,7 @@ def masked_class_probabilities(model: FittedModel, expression: pd.DataFrame,
     if model.target_type != "multiclass":
         raise ValueError(f"class probabilities need a multiclass model, not a {model.target_type} one")
     x = model.scaled(expression)
-    names, sets = _gene_indices(model, gene_sets, collection)
+    names, sets = gene_indices(model, gene_sets, collection)
     prob = metrics.softmax(masked_outputs(model.network, x, sets).astype(np.float64).reshape(-1, len(model.classes)))
     n_sets, n, c = len(sets), len(expression), len(model.classes)
     return pd.DataFrame({

@@ -30,8 +30,7 @@ from radiogenomics.evaluation import metrics
 from radiogenomics.interpret.masking import (
     DEFAULT_MEMORY_BYTES,
     MaskingEngine,
-    _gene_indices,
-    _roc_auc_rows,
+    gene_indices,
     random_gene_sets,
 )
 from radiogenomics.models.nets import FittedModel
@@ -100,7 +99,7 @@ def subtype_masking_probabilities(model: FittedModel | Mapping[int, FittedModel]
     parts, ref = _parts(model, expression, folds)
     if ref.target_type != "multiclass":
         raise ValueError(f"subtype validation needs a multiclass network, not a {ref.target_type} one")
-    names, sets = _gene_indices(ref, subtype_sets, "subtype sets")
+    names, sets = gene_indices(ref, subtype_sets, "subtype sets")
     sizes = [int(s.size) for s in sets]
     rng = np.random.default_rng(seed)
     randoms = random_gene_sets(len(ref.genes), sizes, n_random, rng) if n_random else {}
@@ -209,15 +208,15 @@ def subtype_set_auc(probabilities: pd.DataFrame, *, subtypes: pd.Series | None =
         if label.sum() == 0 or label.sum() == label.size:
             log.warning("class %s: no patient on one side (%d of %d); skipped", cls, label.sum(), label.size)
             continue
-        base = float(_roc_auc_rows(label, matrix(unmasked, cls))[0]) if not unmasked.empty else np.nan
+        base = float(metrics.auc_rows(label, matrix(unmasked, cls))[0]) if not unmasked.empty else np.nan
         for name in set_names:
             frame = sets[sets["mask"] == name]
-            auc = float(_roc_auc_rows(label, matrix(frame, cls))[0])
+            auc = float(metrics.auc_rows(label, matrix(frame, cls))[0])
             rframe = randoms[randoms["matched_to"] == name]
             if rframe.empty:
                 r_mean = r_sd = p = np.nan
             else:
-                null = _roc_auc_rows(label, matrix(rframe, cls))
+                null = metrics.auc_rows(label, matrix(rframe, cls))
                 r_mean = float(np.mean(null))
                 r_sd = float(np.std(null, ddof=1)) if null.size > 1 else np.nan
                 p = float((1.0 + np.sum(null >= auc - 1e-12)) / (null.size + 1.0))

@@ -3,7 +3,7 @@
 Each baseline is a scikit-learn pipeline (a ``StandardScaler`` fitted inside
 the pipeline, then the model) tuned by its own inner grid search on the
 training patients it is given, nothing else. Inner folds are the same
-stratified folds the network selection uses (:func:`inner_fold_indices`), and
+stratified folds the network selection uses (:func:`radiogenomics.cohorts.splits.inner_fold_indices`), and
 the inner score is the target's primary metric computed by
 :func:`radiogenomics.evaluation.metrics.score` on the same raw outputs the outer
 evaluation scores, so the baselines and the network are selected and scored
@@ -62,7 +62,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC, SVR
 from sklearn.utils.class_weight import compute_sample_weight
 
-from radiogenomics.cohorts.splits import make_folds
+from radiogenomics.cohorts.splits import inner_fold_indices
 from radiogenomics.evaluation import metrics
 from radiogenomics.evaluation.metrics import PRIMARY_METRIC, TARGET_TYPES
 
@@ -230,17 +230,6 @@ def _check_grid(name: str, target_type: str, grid: Mapping[str, Sequence], estim
             raise ValueError(f"baseline {name!r} ({target_type}): the grid lists no value for {key!r}")
         out[key] = list(values)
     return out
-
-
-def inner_fold_indices(y: pd.Series, target_type: str, n_folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Stratified inner folds of ``y`` (sorted by patient) as positional (train, validation) index pairs.
-
-    The same folds as :func:`radiogenomics.cohorts.splits.make_folds` with this seed, so the network selection
-    and every baseline search see identical inner splits.
-    """
-    y = y.sort_index()
-    fold = make_folds(y, target_type, n_folds, seed)["fold"].to_numpy()
-    return [(np.flatnonzero(fold != k), np.flatnonzero(fold == k)) for k in range(n_folds)]
 
 
 def _logit(p: np.ndarray) -> np.ndarray:

@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from radiogenomics.cohorts.splits import inner_fold_indices
 from radiogenomics.evaluation import metrics
 from radiogenomics.evaluation.metrics import PRIMARY_METRIC, TARGET_TYPES
 from radiogenomics.models import baselines
@@ -499,7 +500,7 @@ def select_network(expression: pd.DataFrame, y: pd.Series, target_type: str, cla
     y = y.sort_index()
     check_class_sizes(y, target_type, classes, inner_folds, "the selection patients")
     expression = expression.loc[y.index]
-    splits = baselines.inner_fold_indices(y, target_type, inner_folds, seed)
+    splits = inner_fold_indices(y, target_type, inner_folds, seed)
     metric = PRIMARY_METRIC[target_type]
     rows = []
     for i, config in enumerate(configs):

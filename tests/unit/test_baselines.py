@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from radiogenomics.cohorts.splits import inner_fold_indices
 from radiogenomics.cohorts import splits
 from radiogenomics.evaluation import metrics
 from radiogenomics.models import baselines
@@ -136,7 +137,7 @@ def test_outputs_follow_the_raw_output_convention(name, kind):
 def test_search_uses_the_shared_inner_folds_and_is_deterministic():
     expr, ys = sparse_cohort()
     y = ys["binary"]
-    folds = baselines.inner_fold_indices(y, "binary", 3, seed=4)
+    folds = inner_fold_indices(y, "binary", 3, seed=4)
     ref = splits.make_folds(y, "binary", 3, seed=4)["fold"].to_numpy()
     for k, (tr, va) in enumerate(folds):
         np.testing.assert_array_equal(va, np.flatnonzero(ref == k))
@@ -158,7 +159,7 @@ def test_inner_score_is_the_primary_metric_on_the_inner_folds():
     fit = baselines.fit_baseline("logreg_l2", expr, y, "binary", CLASSES["binary"], grid={"C": [0.1]},
                                  inner_folds=3, seed=3)
     scores = []
-    for tr, va in baselines.inner_fold_indices(y, "binary", 3, seed=3):
+    for tr, va in inner_fold_indices(y, "binary", 3, seed=3):
         one = baselines.fit_with_params("logreg_l2", expr, y.iloc[tr], "binary", CLASSES["binary"], {"C": 0.1}, seed=3)
         scores.append(metrics.score("binary", y.iloc[va].to_numpy(), one.outputs(expr.loc[y.index[va]]))["auc"])
     assert fit.inner_score == pytest.approx(np.mean(scores), abs=1e-12)

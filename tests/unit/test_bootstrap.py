@@ -49,7 +49,7 @@ def test_vectorised_metric_equals_evaluation_score(kind):
         out = np.round(out, 1)  # ties
     idx = rng.integers(0, len(y), size=(5, len(y)))
     idx[:, :3] = [0, 1, 2]  # every class present in every row
-    rows = bootstrap.metric_rows(kind, y[idx], out[idx])
+    rows = metrics.primary_rows(kind, y[idx], out[idx])
     metric = metrics.PRIMARY_METRIC[kind]
     expected = [metrics.score(kind, y[i], out[i], CLASSES[kind])[metric] for i in idx]
     np.testing.assert_allclose(rows, expected, rtol=1e-12, atol=1e-12)

@@ -10,7 +10,8 @@ import torch
 from test_training import ARCH, CFG, program_cohort
 from torch import nn
 
-from radiogenomics.models import baselines, nets, selection, training
+from radiogenomics.cohorts.splits import inner_fold_indices
+from radiogenomics.models import nets, selection, training
 
 CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device on this machine")
 
@@ -79,7 +80,7 @@ def test_inner_selection_on_cuda_equals_cpu(stacked):
     expr, b, _, _ = program_cohort(n=80, g=60)
     cfg = selection.full_config({"hidden": [16, 8], "transfer": False, "max_epochs": 8, "patience": 8,
                                  "dropout": 0.3, "optimizer": "adadelta", "lr": 1.0})
-    splits = baselines.inner_fold_indices(b, "binary", 3, 3)
+    splits = inner_fold_indices(b, "binary", 3, 3)
     curve_cpu = selection._inner_curve(expr, b, "binary", ["n", "p"], cfg, splits, None, seed=4, stacked=False)
     with training.on_device("cuda"):
         curve_gpu = selection._inner_curve(expr, b, "binary", ["n", "p"], cfg, splits, None, seed=4, stacked=stacked)

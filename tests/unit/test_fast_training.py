@@ -13,7 +13,8 @@ import torch
 from test_training import program_cohort
 from torch import nn
 
-from radiogenomics.models import baselines, kernels, nets, selection, training
+from radiogenomics.cohorts.splits import inner_fold_indices
+from radiogenomics.models import kernels, nets, selection, training
 
 #: Adadelta twice: the C kernel (FusedAdadelta) and, as where no C compiler is found, torch's Adadelta in blocks;
 #: Adagrad (torch's fused CPU kernel) and NAdam (no fused kernel: torch's NAdam in blocks), the published code's
@@ -142,7 +143,7 @@ def _runs(kind, y, classes, optimizer, n_folds=3):
                                     "lr": {"adadelta": 1.0, "sgd": 1e-2}.get(optimizer, 1e-3), "dropout": 0.3,
                                     "weight_decay": 0.0 if optimizer == "adam" else 1e-3, "batch_size": 16})
     arch, cfg = selection.architecture(config), selection.training_config(config)
-    splits = baselines.inner_fold_indices(y, kind, n_folds, 7)
+    splits = inner_fold_indices(y, kind, n_folds, 7)
     built = {}
     for mode in ("sequential", "stacked"):
         nets_, lfs, xs, ts, seeds, states, xv = [], [], [], [], [], [], []
@@ -201,7 +202,7 @@ def test_inner_curve_is_the_same_stacked_or_sequential():
     expr, b, _, _ = program_cohort(n=90, g=60)
     config = selection.full_config({"hidden": [16, 8], "transfer": False, "max_epochs": 5, "patience": 5,
                                     "optimizer": "adadelta", "lr": 1.0})
-    splits = baselines.inner_fold_indices(b, "binary", 3, 3)
+    splits = inner_fold_indices(b, "binary", 3, 3)
     seq = selection._inner_curve(expr, b, "binary", ["n", "p"], config, splits, None, 3, stacked=False)
     stk = selection._inner_curve(expr, b, "binary", ["n", "p"], config, splits, None, 3, stacked=True)
     auto = selection._inner_curve(expr, b, "binary", ["n", "p"], config, splits, None, 3)

@@ -14,7 +14,6 @@ from torch import nn
 from radiogenomics.evaluation import metrics
 from radiogenomics.interpret.masking import (
     MaskingEngine,
-    _primary_rows,
     benjamini_hochberg,
     gene_masking,
     masked_class_probabilities,
@@ -167,7 +166,7 @@ def test_vectorised_primary_equals_evaluation_score(target_type):
          "continuous": rng.normal(size=n)}[target_type]
     outputs = rng.normal(size=(15, n, c)).round(1)  # rounding makes ties
     outputs[0] = 0.0  # a constant prediction
-    fast = _primary_rows(target_type, y, outputs)
+    fast = metrics.primary_rows(target_type, y, outputs)
     ref = [metrics.score(target_type, y, o)[metrics.PRIMARY_METRIC[target_type]] for o in outputs]
     np.testing.assert_allclose(fast, ref, atol=1e-12)
 
@@ -508,7 +507,6 @@ def test_engine_is_a_snapshot_and_matches_masked_outputs():
 
 @pytest.mark.parametrize("target_type", ["binary", "multiclass", "continuous"])
 def test_vectorised_secondary_equals_evaluation_score(target_type):
-    from radiogenomics.interpret.masking import _secondary_rows
 
     rng = np.random.default_rng(18)
     n = 70
@@ -518,7 +516,7 @@ def test_vectorised_secondary_equals_evaluation_score(target_type):
     outputs = rng.normal(size=(20, n, c)).round(1)  # ties
     outputs[0] = 0.0  # a constant prediction
     outputs[1] = 40.0 * outputs[1]  # saturated sigmoid / softmax: ties after the transform
-    fast = _secondary_rows(target_type, y, outputs)
+    fast = metrics.secondary_rows(target_type, y, outputs)
     ref = [metrics.score(target_type, y, o)[metrics.SECONDARY_METRIC[target_type]] for o in outputs]
     np.testing.assert_allclose(fast, ref, atol=1e-12)
 

@@ -29,3 +29,37 @@ def test_continuous_scores():
 def test_unknown_type():
     with pytest.raises(ValueError, match="unknown target type"):
         metrics.score("ordinal", [0], np.zeros((1, 1)))
+
+
+@pytest.mark.parametrize("target_type", ["binary", "multiclass", "continuous"])
+def test_row_scores_equal_score_for_a_shared_truth_and_for_one_truth_per_row(target_type):
+    """primary_rows / secondary_rows (the vectorised scorers of masking and the bootstrap) give score()'s values,
+    whether the rows share one truth (masking) or each row has its own (bootstrap resamples); the two layouts
+    agree exactly."""
+    rng = np.random.default_rng(7)
+    n, k = 40, 6
+    if target_type == "continuous":
+        y = rng.normal(size=n)
+        outputs = y[None, :, None] + rng.normal(scale=1.0, size=(k, n, 1))
+    else:
+        n_classes = 2 if target_type == "binary" else 3
+        y = np.arange(n) % n_classes
+        width = 1 if target_type == "binary" else n_classes
+        outputs = rng.normal(size=(k, n, width)) + (np.eye(n_classes)[y][:, -width:] if width > 1 else y[:, None])
+        outputs = np.round(outputs, 1)  # ties: mid-ranks, as scikit-learn
+    primary, secondary = metrics.PRIMARY_METRIC[target_type], metrics.SECONDARY_METRIC[target_type]
+    expected = [metrics.score(target_type, y, out, ["a", "b", "c"][: outputs.shape[2]]) for out in outputs]
+    np.testing.assert_allclose(metrics.primary_rows(target_type, y, outputs), [e[primary] for e in expected],
+                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(metrics.secondary_rows(target_type, y, outputs), [e[secondary] for e in expected],
+                               rtol=1e-12, atol=1e-12)
+    per_row = metrics.primary_rows(target_type, np.tile(y, (k, 1)), outputs)
+    assert np.array_equal(per_row, metrics.primary_rows(target_type, y, outputs))
+
+
+def test_auc_rows_per_row_labels_and_one_class():
+    scores = np.array([[0.1, 0.4, 0.35, 0.8], [0.5, 0.5, 0.5, 0.5]])
+    labels = np.array([[0, 0, 1, 1], [1, 1, 1, 1]])
+    auc = metrics.auc_rows(labels, scores)
+    assert auc[0] == pytest.approx(0.75) and np.isnan(auc[1])
+    assert metrics.r2_rows(np.array([1.0, 1.0]), np.array([[1.0, 1.0], [0.0, 1.0]])).tolist() == [1.0, 0.0]

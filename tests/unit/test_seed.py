@@ -13,8 +13,9 @@ from sklearn.metrics import roc_auc_score
 from test_training import program_cohort
 from torch import nn
 
+from radiogenomics.cohorts.splits import inner_fold_indices
 from radiogenomics.interpret import masking, saliency
-from radiogenomics.models import baselines, nets, selection, training
+from radiogenomics.models import nets, selection, training
 
 SEED_ARCH = {"hidden": [16, 8, 4], "activation": "tanh", "dropout": 0.4, "dropout_placement": "every_layer",
              "batch_norm_momentum": 0.01, "batch_norm_eps": 1e-3, "weight_init": "glorot_uniform",
@@ -291,7 +292,7 @@ def test_stacked_folds_equal_sequential_folds_with_every_layer_dropout(optimizer
     config = selection.full_config({**SEED_ARCH, "hidden": [32, 16, 8], "transfer": False, "optimizer": optimizer,
                                     "lr": "keras", "optimizer_settings": "keras", "batch_size": 10})
     arch, cfg = selection.architecture(config), selection.training_config(config)
-    splits = baselines.inner_fold_indices(b, "binary", 3, 7)
+    splits = inner_fold_indices(b, "binary", 3, 7)
     built = {}
     for mode in ("sequential", "stacked"):
         nets_, lfs, xs, ts, seeds, states, xv = [], [], [], [], [], [], []
