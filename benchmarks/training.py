@@ -24,23 +24,25 @@ Prints in one run:
    a. the optimiser update alone on the network's parameter set (each route on its own copy of the
       weights, the same gradients every repetition): ``torch.optim.<X>`` with torch's CPU default
       (the per-tensor for-loop), ``foreach=True``, ``fused=True`` (Adam), ``torch.compile`` of the
-      foreach step, the C kernel (:class:`radiogenomics.models.training.FusedAdadelta`) and
-      :class:`radiogenomics.models.training.BlockedOptimizer`; the largest weight difference from
-      torch's default after the same updates;
+      foreach step and :class:`radiogenomics.models.training.BlockedOptimizer` (torch's optimiser
+      stepped in cache-sized blocks: Adadelta's and NAdam's route, which have no fused kernel); the
+      largest weight difference from torch's default after the same updates;
    b. the whole training step: the plain torch loop with torch's default and with the foreach
       optimiser, the plain foreach step under ``torch.compile`` (forward + loss; the whole step, whose
       ``backward`` is a graph break: forward + backward and the optimiser step compile as two graphs),
       :class:`~radiogenomics.models.training.FastStep`, and FastStep with each piece switched off in
       turn (``nn.Linear`` for the persistent-gradient Linear, ``nn.Dropout`` for ``HostDropout``, the
-      torch foreach optimiser or, for Adadelta, ``BlockedOptimizer`` for its optimiser), all from the
+      torch foreach optimiser, eager or compiled, for its optimiser), all from the
       same weights on the same batches and dropout seeds. Compilation (inductor's caches switched off,
       so each compiled route pays its own) happens in untimed warm-up steps and is reported apart: the
       warm-up time minus the eager foreach route's. A route that fails (torch.compile without a C++
-      compiler, ...) prints the reason in its row.
+      compiler, ...) prints the reason in its row;
+5. (printed as 4.) torch.compile of the Adadelta foreach step over ten successive networks in one process (each a
+   new optimiser, as in a training job), at the default and the study's sizes, against BlockedOptimizer.
 
 Run from the repository root::
 
-    .venv/bin/python benchmarks/training.py            # study size (about half an hour on 2 loaded cores)
+    .venv/bin/python benchmarks/training.py            # study size (about 5 minutes on 2 cores)
     .venv/bin/python benchmarks/training.py --quick    # a small smoke run, without torch.compile
     .venv/bin/python benchmarks/training.py --sections ablation --threads 1   # the ablation alone, 1 thread
 
@@ -52,7 +54,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import os
 import statistics
 import sys
 import time
@@ -114,9 +115,7 @@ def step_bytes_flops(net: nn.Module, batch: int, optimizer: str) -> tuple[float,
 
 def bench_step(genes: int, hidden: list[int], batch: int, optimizer: str, steps: int, copy_gbs: float,
                gflops: float) -> dict:
-    """``optimizer`` "adadelta-blocked": Adadelta's fast step without the C kernel (as where no
-    C compiler is found: torch's Adadelta stepped in cache-sized blocks)."""
-    name, optimizer = optimizer, optimizer.removesuffix("-blocked")
+    """One optimiser's study-size step, plain torch loop vs FastStep, interleaved on the same batches."""
     torch.manual_seed(0)
     net_plain = nets.TargetNet(genes, hidden, 1, activation="tanh", dropout=0.3)
     net_fast = copy.deepcopy(net_plain)
@@ -128,12 +127,7 @@ def bench_step(genes: int, hidden: list[int], batch: int, optimizer: str, steps:
         return bce(out[:, 0], y)
 
     plain = training.PlainStep(net_plain, loss_fn, cfg)
-    if name.endswith("-blocked"):
-        os.environ["RADIOGENOMICS_NO_KERNELS"] = "1"
-    try:
-        fast = training.FastStep(net_fast, loss_fn, cfg)
-    finally:
-        os.environ.pop("RADIOGENOMICS_NO_KERNELS", None)
+    fast = training.FastStep(net_fast, loss_fn, cfg)
     net_plain.train()
     net_fast.train()
     gen = torch.Generator().manual_seed(1)
@@ -152,7 +146,7 @@ def bench_step(genes: int, hidden: list[int], batch: int, optimizer: str, steps:
                 ts.append(dt)
     ms_plain, ms_fast = 1e3 * statistics.median(t_plain), 1e3 * statistics.median(t_fast)
     bytes_, flops = step_bytes_flops(net_fast, batch, optimizer)
-    return {"optimizer": name, "ms_plain": ms_plain, "ms_fast": ms_fast, "ratio": ms_plain / ms_fast,
+    return {"optimizer": optimizer, "ms_plain": ms_plain, "ms_fast": ms_fast, "ratio": ms_plain / ms_fast,
             "GBps_plain": bytes_ / (ms_plain / 1e3) / 1e9, "GBps_fast": bytes_ / (ms_fast / 1e3) / 1e9,
             "GFLOPps_plain": flops / (ms_plain / 1e3) / 1e9, "GFLOPps_fast": flops / (ms_fast / 1e3) / 1e9,
             "copy_GBps": copy_gbs, "matmul_GFLOPps": gflops, "MB_per_step": bytes_ / 1e6,
@@ -308,8 +302,6 @@ def bench_update(genes: int, hidden: list[int], optimizer: str, reps: int, compi
             opt = _torch_optimizer(ps, cfg, foreach=True)
             return torch.compile(opt.step)
         builders["torch.compile(foreach step)"] = compiled
-    if optimizer == "adadelta":
-        builders["C kernel (FusedAdadelta)"] = lambda ps: training.FusedAdadelta(ps, cfg).step
     builders["BlockedOptimizer"] = lambda ps: training.BlockedOptimizer(ps, cfg).step
     builders["torch foreach=True (repeat)"] = builders["torch foreach=True"]  # A/A: the noise of the run
     owned, routes, failed = {}, {}, {}
@@ -398,8 +390,6 @@ def bench_step_ablation(genes: int, hidden: list[int], batch: int, optimizer: st
         if optimizer_route in ("foreach", "compiled"):
             step.optimizer = _KeepInPlaceGrads(_torch_optimizer(model.parameters(), cfg, foreach=True),
                                                compiled=optimizer_route == "compiled")
-        elif optimizer_route == "blocked":
-            step.optimizer = training.BlockedOptimizer(model.parameters(), cfg)
         return step
 
     builders = {
@@ -415,8 +405,6 @@ def bench_step_ablation(genes: int, hidden: list[int], batch: int, optimizer: st
     builders["FastStep, torch foreach=True optimiser"] = lambda: fast(optimizer_route="foreach")
     if compile_:
         builders["FastStep, torch.compile(foreach optimiser step)"] = lambda: fast(optimizer_route="compiled")
-    if optimizer == "adadelta":
-        builders["FastStep, BlockedOptimizer (no C kernel)"] = lambda: fast(optimizer_route="blocked")
     builders["FastStep (default, repeat)"] = lambda: fast()  # A/A: the noise of the run
     gen = torch.Generator().manual_seed(1)
     x = torch.randn(batch * 4, genes, generator=gen)
@@ -453,6 +441,38 @@ def bench_step_ablation(genes: int, hidden: list[int], batch: int, optimizer: st
                      "max_loss_diff": float(np.max(np.abs(np.subtract(losses[name], ref)))),
                      "max_loss_diff_fast": float(np.max(np.abs(np.subtract(losses[name], ref_fast))))})
     return {"optimizer": optimizer, "steps": steps, "warm": warm, "rows": rows}
+
+
+def bench_recompiles(genes: int, hidden: list[int], models: int) -> list[dict]:
+    """torch.compile of the Adadelta foreach step over ``models`` successive networks in one process, as a
+    training job builds them (inner folds x grid x refits): each new optimiser is a new object, so dynamo
+    compiles again, and after its recompile limit it runs the step eagerly. Per model: the first compiled
+    step (compilation included), the best of three later ones, and BlockedOptimizer's best of three."""
+    torch._dynamo.reset()
+    rows = []
+    for k in range(models):
+        net = nets.TargetNet(genes, hidden, 1, activation="tanh", dropout=0.3)
+        x = torch.randn(10, genes)
+        y = (torch.rand(10) > 0.5).float()
+        cfg = training.TrainingConfig(optimizer="adadelta", lr=1.0, batch_size=10)
+        opt = _torch_optimizer(net.parameters(), cfg, foreach=True)
+        step = torch.compile(opt.step)
+        compiled = []
+        for _ in range(4):
+            opt.zero_grad()
+            nn.functional.binary_cross_entropy_with_logits(net(x)[:, 0], y).backward()
+            t0 = time.perf_counter()
+            step()
+            compiled.append(time.perf_counter() - t0)
+        blocked_opt, blocked = training.BlockedOptimizer(net.parameters(), cfg), []
+        for _ in range(4):
+            t0 = time.perf_counter()
+            blocked_opt.step()
+            blocked.append(time.perf_counter() - t0)
+        rows.append({"model": k + 1, "first_ms": 1e3 * compiled[0], "later_ms": 1e3 * min(compiled[1:]),
+                     "blocked_ms": 1e3 * min(blocked[1:])})
+    _release()
+    return rows
 
 
 def print_ablation(upd: dict, stp: dict) -> None:
@@ -494,10 +514,9 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="small sizes, few steps (smoke run)")
     ap.add_argument("--steps", type=int, default=None, help="timed steps per optimiser (default 10, quick 5)")
-    ap.add_argument("--optimizers", default="adadelta,adadelta-blocked,adam,sgd",
-                    help="comma-separated (study-size steps); adadelta-blocked: without the C kernel")
-    ap.add_argument("--sections", default="steps,folds,ablation",
-                    help="comma-separated: steps (1.), folds (2.), ablation (3.)")
+    ap.add_argument("--optimizers", default="adadelta,adam,sgd", help="comma-separated (study-size steps)")
+    ap.add_argument("--sections", default="steps,folds,ablation,recompiles",
+                    help="comma-separated: steps (1.), folds (2.), ablation (3.), recompiles (4.)")
     ap.add_argument("--ablation-optimizers", default=",".join(ABLATION_OPTIMIZERS), help="comma-separated (3.)")
     ap.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None,
                     help="include the torch.compile routes in the ablation (default: yes, no with --quick)")
@@ -555,6 +574,15 @@ def main(argv: list[str] | None = None) -> None:
             stp = bench_step_ablation(genes, hidden, 10, opt, ablation_steps, compile_)
             _release()
             print_ablation(upd, stp)
+    if "recompiles" in sections and compile_:
+        for rg, rh in [(300, [64, 32, 16])] if quick else [(2000, [256, 128, 64]), (genes, hidden)]:
+            print(f"\n4. torch.compile(Adadelta foreach step) over 10 successive networks {rg} -> "
+                  f"{' -> '.join(map(str, rh))} -> 1 in one process (a new optimiser each: dynamo recompiles, "
+                  f"then falls back to eager after torch._dynamo.config.recompile_limit), vs BlockedOptimizer",
+                  flush=True)
+            for r in bench_recompiles(rg, rh, 10):
+                print(f"  network {r['model']:2d}: compiled first step {r['first_ms']:7.0f} ms, later "
+                      f"{r['later_ms']:7.1f} ms | BlockedOptimizer {r['blocked_ms']:7.1f} ms", flush=True)
 
 
 if __name__ == "__main__":

@@ -2,4 +2,4 @@
 files, and nested cross-validation.
 """
 
-__all__ = ["baseline_files", "baselines", "kernels", "nets", "selection", "training"]
+__all__ = ["baseline_files", "baselines", "nets", "selection", "training"]

@@ -202,8 +202,9 @@ class BlockedOptimizer(_InPlaceGradOptimizer):
     same optimiser class, with the same settings, is built over leaf views of the parameters
     in blocks of :data:`OPTIMIZER_BLOCK` elements: the same elementwise arithmetic, applied
     to a block while it sits in cache. The state (moments, step counts) is per block, and
-    identical to the whole-tensor state because every update is elementwise. Adadelta uses
-    :class:`FusedAdadelta` instead where its C kernel is available.
+    identical to the whole-tensor state because every update is elementwise, so the weights are
+    torch's to the bit. At the study's size the Adadelta update takes 120 ms here against 334 ms
+    for torch's for-loop and 338 ms for ``foreach=True`` (benchmarks/README.md, "Training speed").
     """
 
     def __init__(self, params, cfg: "TrainingConfig", block: int = OPTIMIZER_BLOCK, groups: int | None = None,
@@ -228,38 +229,6 @@ class BlockedOptimizer(_InPlaceGradOptimizer):
         self.optimizer.step()
 
 
-class FusedAdadelta(_InPlaceGradOptimizer):
-    """``torch.optim.Adadelta`` (``rho`` and ``eps`` of the config's ``optimizer_settings``: 0.9 and 1e-6,
-    or Keras' 0.95 and 1e-7; the config's ``lr`` and ``weight_decay``) as one pass over each weight: the C
-    kernel :func:`radiogenomics.models.kernels.adadelta_`.
-
-    The state (``square_avg``, ``acc_delta``) is one zero-initialised tensor per parameter, as in
-    torch's Adadelta; with ``groups`` (a stacked network) ``step(active)`` updates only the models
-    still training. CPU float32 parameters only (:func:`fast_optimizer` chooses).
-    """
-
-    def __init__(self, params, cfg: "TrainingConfig", groups: int | None = None):
-        self.params = [p for p in params if p.requires_grad]
-        self.lr, self.weight_decay = cfg.lr, cfg.weight_decay
-        options = optimizer_options("adadelta", cfg.optimizer_settings)
-        self.rho, self.eps = options["rho"], options["eps"]
-        self._ranges = list(_grouped_ranges(self.params, groups, 1 << 62))
-        self.state: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
-
-    def step(self, active: Sequence[bool] | None = None) -> None:
-        """Update every parameter with a gradient; with ``active`` (stacked models) only those models."""
-        from radiogenomics.models import kernels
-
-        for p, g, a, b in self._ranges:
-            if p.grad is None or (active is not None and not active[g]):
-                continue
-            if id(p) not in self.state:
-                self.state[id(p)] = (torch.zeros_like(p).view(-1), torch.zeros_like(p).view(-1))
-            square_avg, acc_delta = self.state[id(p)]
-            kernels.adadelta_(p.detach().view(-1)[a:b], p.grad.view(-1)[a:b], square_avg[a:b], acc_delta[a:b],
-                              lr=self.lr, rho=self.rho, eps=self.eps, weight_decay=self.weight_decay)
-
-
 class _FusedOptimizer(_InPlaceGradOptimizer):
     """A torch optimiser whose ``zero_grad`` keeps the in-place gradients of the linear layers."""
 
@@ -273,11 +242,8 @@ class _FusedOptimizer(_InPlaceGradOptimizer):
 
 def fast_optimizer(params, cfg: "TrainingConfig", block: int = OPTIMIZER_BLOCK, groups: int | None = None):
     """The optimiser of :class:`FastStep` and of stacked networks: torch's fused kernel (Adam, AdamW,
-    SGD; Adagrad on the CPU), :class:`FusedAdadelta` (Adadelta on CPU float32 weights, where the C kernel
-    builds), else the torch optimiser (NAdam, which has no fused kernel; Adadelta without the C kernel)
-    stepped in cache-sized blocks (:class:`BlockedOptimizer`)."""
-    from radiogenomics.models import kernels
-
+    SGD; Adagrad on the CPU), else the torch optimiser (Adadelta, NAdam: no fused kernel; Adagrad on a
+    GPU) stepped in cache-sized blocks (:class:`BlockedOptimizer`)."""
     params = [p for p in params if p.requires_grad]
     name = cfg.optimizer.lower()
     on_cpu = all(p.device.type == "cpu" for p in params)
@@ -285,9 +251,6 @@ def fast_optimizer(params, cfg: "TrainingConfig", block: int = OPTIMIZER_BLOCK, 
         if groups is None:
             return _FusedOptimizer(_torch_optimizer(params, cfg, fused=True))
         return BlockedOptimizer(params, cfg, groups=groups, fused=True)
-    if (name == "adadelta" and all(p.device.type == "cpu" and p.dtype == torch.float32 for p in params)
-            and kernels.adadelta_available()):
-        return FusedAdadelta(params, cfg, groups=groups)
     return BlockedOptimizer(params, cfg, block, groups=groups)
 
 
@@ -311,8 +274,8 @@ class FastStep(PlainStep):
     gradients in place into persistent ``.grad`` tensors (no per-step 193 MB allocations at the
     study's size), no gradient is computed for the input, and the optimiser update makes one
     pass over the weights: torch's fused CPU kernel (Adam, AdamW, SGD: ``fused=True``) or, for
-    Adadelta, the C kernel of :class:`FusedAdadelta` (where no C compiler is found: the same torch
-    optimiser stepped in cache-sized blocks, :class:`BlockedOptimizer`); see :func:`fast_optimizer`.
+    Adadelta and NAdam, which have none, the torch optimiser stepped in cache-sized blocks
+    (:class:`BlockedOptimizer`); see :func:`fast_optimizer`.
     The loss trajectories agree with :class:`PlainStep` to float rounding (tests/unit/test_fast_training.py).
     """
 

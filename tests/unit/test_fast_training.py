@@ -14,32 +14,21 @@ from test_training import program_cohort
 from torch import nn
 
 from radiogenomics.cohorts.splits import inner_fold_indices
-from radiogenomics.models import kernels, nets, selection, training
+from radiogenomics.models import nets, selection, training
 
-#: Adadelta twice: the C kernel (FusedAdadelta) and, as where no C compiler is found, torch's Adadelta in blocks;
-#: Adagrad (torch's fused CPU kernel) and NAdam (no fused kernel: torch's NAdam in blocks), the published code's
-OPTIMIZERS = ["adam", "adamw", "sgd", "adadelta", "adadelta-blocked", "nadam", "adagrad"]
+#: Adadelta and NAdam (no fused kernel: torch's optimiser in blocks), Adagrad (torch's fused CPU kernel); Adadelta
+#: is the published code's
+OPTIMIZERS = ["adam", "adamw", "sgd", "adadelta", "nadam", "adagrad"]
 
 
 def _bce(out, y):
     return nn.functional.binary_cross_entropy_with_logits(out[:, 0], y)
 
 
-def _route(optimizer, monkeypatch):
-    """The optimiser name, after choosing the Adadelta route (``-blocked``: the kernel switched off)."""
-    if optimizer == "adadelta-blocked":
-        monkeypatch.setenv("RADIOGENOMICS_NO_KERNELS", "1")
-        return "adadelta"
-    if optimizer == "adadelta" and not kernels.adadelta_available():
-        pytest.skip("no C compiler for the fused Adadelta kernel")
-    return optimizer
-
-
 @pytest.mark.parametrize("optimizer", OPTIMIZERS)
-def test_fast_step_follows_the_plain_torch_loop(optimizer, monkeypatch):
+def test_fast_step_follows_the_plain_torch_loop(optimizer):
     """Same weights, batches and dropout masks: the loss trajectories and final weights agree. The
     block size (96) splits every layer into many optimiser blocks, one not a multiple of 96."""
-    route, optimizer = optimizer, _route(optimizer, monkeypatch)
     torch.manual_seed(0)
     net = nets.TargetNet(300, [64, 32, 16], 1, dropout=0.3)
     fast_net = copy.deepcopy(net)
@@ -47,9 +36,8 @@ def test_fast_step_follows_the_plain_torch_loop(optimizer, monkeypatch):
                                   weight_decay=0.0 if optimizer == "adam" else 1e-3)
     plain = training.PlainStep(net, _bce, cfg)
     fast = training.FastStep(fast_net, _bce, cfg, block=96)
-    expected = {"adadelta": training.FusedAdadelta, "adadelta-blocked": training.BlockedOptimizer,
-                "nadam": training.BlockedOptimizer}
-    assert isinstance(fast.optimizer, expected.get(route, training._FusedOptimizer))
+    expected = {"adadelta": training.BlockedOptimizer, "nadam": training.BlockedOptimizer}
+    assert isinstance(fast.optimizer, expected.get(optimizer, training._FusedOptimizer))
     net.train()
     fast_net.train()
     gen = torch.Generator().manual_seed(1)
@@ -163,13 +151,11 @@ def _runs(kind, y, classes, optimizer, n_folds=3):
 
 
 @pytest.mark.parametrize("kind,optimizer", [("binary", "adam"), ("binary", "adadelta"), ("binary", "sgd"),
-                                            ("binary", "adadelta-blocked"), ("multiclass", "adamw"),
-                                            ("continuous", "adam"), ("binary", "nadam"),
-                                            ("multiclass", "adagrad")])
-def test_stacked_folds_equal_sequential_folds(kind, optimizer, monkeypatch):
+                                            ("multiclass", "adamw"), ("continuous", "adam"),
+                                            ("binary", "nadam"), ("multiclass", "adagrad")])
+def test_stacked_folds_equal_sequential_folds(kind, optimizer):
     """Folds of unequal size (different batch counts and a short last batch), own class weights,
     own dropout states: per model, the stacked network's losses and outputs are the sequential ones."""
-    route, optimizer = optimizer, _route(optimizer, monkeypatch)
     expr, b, m, c = program_cohort(n=100, g=80)
     _runs.expr = expr
     y, classes = {"binary": (b, ["n", "p"]), "multiclass": (m, list("abcd")), "continuous": (c, [])}[kind]
@@ -178,9 +164,8 @@ def test_stacked_folds_equal_sequential_folds(kind, optimizer, monkeypatch):
     built = _runs(kind, y, classes, optimizer)
     (seq, xv), (stk, _) = built["sequential"], built["stacked"]
     assert isinstance(seq, training.SequentialRuns) and isinstance(stk, training.StackedRuns)
-    if optimizer == "adadelta":  # the stacked network steps its models with the route's optimiser
-        kernel = route == "adadelta"
-        assert isinstance(stk.optimizer, training.FusedAdadelta if kernel else training.BlockedOptimizer)
+    if optimizer in ("adadelta", "nadam"):  # no fused kernel: the stacked models step torch's optimiser in blocks
+        assert isinstance(stk.optimizer, training.BlockedOptimizer)
     sizes = {len(x) for x in stk.xs}
     assert len(sizes) > 1  # unequal folds
     # BatchNorm over padded batches rounds differently from nn.BatchNorm1d: rounding only. (Adam once
