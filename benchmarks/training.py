@@ -449,12 +449,12 @@ def bench_recompiles(genes: int, hidden: list[int], models: int) -> list[dict]:
     compiles again, and after its recompile limit it runs the step eagerly. Per model: the first compiled
     step (compilation included), the best of three later ones, and BlockedOptimizer's best of three."""
     torch._dynamo.reset()
+    cfg = training.TrainingConfig(optimizer="adadelta", lr=1.0, batch_size=10)
+    x = torch.randn(10, genes)
+    y = (torch.rand(10) > 0.5).float()
     rows = []
     for k in range(models):
         net = nets.TargetNet(genes, hidden, 1, activation="tanh", dropout=0.3)
-        x = torch.randn(10, genes)
-        y = (torch.rand(10) > 0.5).float()
-        cfg = training.TrainingConfig(optimizer="adadelta", lr=1.0, batch_size=10)
         opt = _torch_optimizer(net.parameters(), cfg, foreach=True)
         step = torch.compile(opt.step)
         compiled = []
