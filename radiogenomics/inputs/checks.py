@@ -163,8 +163,13 @@ def check_unique_header(names: Sequence[str], path: Path, row: int, what: str, f
         seen[name] = pos
 
 
-def parse_numeric(fields: Sequence[str], path: Path, line: int, gene: str, labels: Sequence[str]) -> np.ndarray:
-    """Float values of one matrix row; missing cells -> NaN; InputError naming gene and sample for text."""
+def parse_numeric(fields: Sequence[str], path: Path, line: int, label: str, names: Sequence[str], *,
+                  label_what: str = "gene", name_what: str = "sample",
+                  value_what: str = "expression value") -> np.ndarray:
+    """Float values of one matrix row (``label``, the row's first cell; ``names``, the columns' names): missing
+    cells -> NaN; text or inf -> InputError naming the row's label and the column, e.g. "non-numeric expression
+    value 'high' for gene 'EGFR', sample 'P2'". Every matrix parser (Xena, ClaNC, plain tables) reads its rows
+    here; ``label_what``/``name_what``/``value_what`` word the message for its orientation."""
     try:
         values = np.array(fields, dtype=np.float64)
     except ValueError:
@@ -182,22 +187,25 @@ def parse_numeric(fields: Sequence[str], path: Path, line: int, gene: str, label
             if np.isinf(out[j]):
                 raise ValueError(text)
         except ValueError:
-            raise InputError(path, f"non-numeric expression value {cell!r} for gene {gene!r}, sample {labels[j]!r}; "
-                                   "expected a number or a missing value (NA or empty)",
-                             row=f"{line} (gene {gene})", column=labels[j]) from None
+            raise InputError(path, f"non-numeric {value_what} {cell!r} for {label_what} {label!r}, {name_what} "
+                                   f"{names[j]!r}; expected a number or a missing value (NA or empty)",
+                             row=f"{line} ({label_what} {label})", column=names[j]) from None
     return out
 
 
-def check_duplicated_genes(genes: Sequence[str], lines: Sequence[int], path: Path) -> None:
+def check_duplicated_labels(labels: Sequence[str], lines: Sequence[int], path: Path,
+                            what: str = "gene symbol") -> None:
+    """InputError listing (the first ten of) the row labels (``what``: gene symbols, sample IDs) that occur on
+    several rows, each with its rows; the error's row is the first duplicate's rows."""
     where: dict[str, list[int]] = {}
-    for gene, line in zip(genes, lines):
-        where.setdefault(gene, []).append(line)
-    dups = {g: ls for g, ls in where.items() if len(ls) > 1}
+    for label, line in zip(labels, lines):
+        where.setdefault(label, []).append(line)
+    dups = {k: ls for k, ls in where.items() if len(ls) > 1}
     if dups:
-        listed = "; ".join(f"{g} (rows {', '.join(map(str, ls))})" for g, ls in list(dups.items())[:10])
+        listed = "; ".join(f"{k} (rows {', '.join(map(str, ls))})" for k, ls in list(dups.items())[:10])
         more = f" and {len(dups) - 10} more" if len(dups) > 10 else ""
         first = next(iter(dups.values()))
-        raise InputError(path, f"{len(dups)} duplicated gene symbol(s): {listed}{more}; each gene must appear once",
+        raise InputError(path, f"{len(dups)} duplicated {what}(s): {listed}{more}; each must appear once",
                          row=", ".join(map(str, first)))
 
 

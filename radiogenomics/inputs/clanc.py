@@ -11,7 +11,7 @@ import pandas as pd
 from radiogenomics.errors import InputError
 from radiogenomics.inputs.checks import (
     PathLike,
-    check_duplicated_genes,
+    check_duplicated_labels,
     check_file,
     check_unique_header,
     open_text,
@@ -128,7 +128,7 @@ def read_clanc(path: PathLike) -> ClancTable:
         log.info("%s: skipped %d blank line(s) (lines %s)", path, len(blank), ", ".join(map(str, blank[:10])))
     if not genes:
         raise InputError(path, "no gene rows after the two header rows")
-    check_duplicated_genes(genes, lines, path)
+    check_duplicated_labels(genes, lines, path)
     samples = select_samples(barcodes, source=path)
     expression = samples_to_patients(np.vstack(rows), genes, lines, samples, path, "ClaNC table")
     kept = samples["kept"].to_numpy()

@@ -13,7 +13,7 @@ from radiogenomics.errors import InputError, log_dropped
 from radiogenomics.inputs.checks import (
     SAMPLE_RE,
     PathLike,
-    check_duplicated_genes,
+    check_duplicated_labels,
     check_file,
     check_unique_header,
     open_text,
@@ -198,7 +198,7 @@ def read_expression_matrix(path: PathLike) -> tuple[pd.DataFrame, pd.DataFrame]:
         log.info("%s: skipped %d blank line(s) (lines %s)", path, len(blank), ", ".join(map(str, blank[:10])))
     if not genes:
         raise InputError(path, "no gene rows after the header row")
-    check_duplicated_genes(genes, lines, path)
+    check_duplicated_labels(genes, lines, path)
     values = np.vstack(rows)
     samples = select_samples(barcodes, source=path)
     expression = samples_to_patients(values, genes, lines, samples, path, "expression matrix")

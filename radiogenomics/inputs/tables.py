@@ -14,12 +14,13 @@ import pandas as pd
 
 from radiogenomics.errors import InputError, log_dropped
 from radiogenomics.inputs.checks import (
-    NUMERIC_MISSING,
     SAMPLE_RE,
     PathLike,
+    check_duplicated_labels,
     check_file,
     check_unique_header,
     open_text,
+    parse_numeric,
     separator_hint,
 )
 from radiogenomics.inputs.clanc import read_clanc
@@ -164,46 +165,6 @@ class _Delimited:
                      ", ".join(map(str, blank[:10])) + (" ..." if len(blank) > 10 else ""))
 
 
-def _parse_cells(fields: Sequence[str], path: Path, line: int, label: str, label_what: str,
-                 names: Sequence[str], name_what: str) -> np.ndarray:
-    """Float values of one row of a plain matrix; missing cells -> NaN; InputError naming row and column."""
-    try:
-        values = np.array(fields, dtype=np.float64)
-    except ValueError:
-        values = None
-    if values is not None and not np.isinf(values).any():
-        return values
-    out = np.empty(len(fields), dtype=np.float64)
-    for j, cell in enumerate(fields):
-        text = cell.strip()
-        if text in NUMERIC_MISSING:
-            out[j] = np.nan
-            continue
-        try:
-            out[j] = float(text)
-            if np.isinf(out[j]):
-                raise ValueError(text)
-        except ValueError:
-            raise InputError(path, f"non-numeric value {cell!r} for {label_what} {label!r}, {name_what} {names[j]!r}; "
-                                   "expected a number or a missing value (NA or empty)",
-                             row=f"{line} ({label_what} {label})", column=names[j]) from None
-    return out
-
-
-def _check_duplicated_labels(labels: Sequence[str], lines: Sequence[int], path: Path, what: str) -> None:
-    """InputError listing every label of the first column that occurs on several rows."""
-    where: dict[str, list[int]] = {}
-    for label, line in zip(labels, lines):
-        where.setdefault(label, []).append(line)
-    dups = {k: ls for k, ls in where.items() if len(ls) > 1}
-    if dups:
-        listed = "; ".join(f"{k} (rows {', '.join(map(str, ls))})" for k, ls in list(dups.items())[:10])
-        more = f" and {len(dups) - 10} more" if len(dups) > 10 else ""
-        first = next(iter(dups.values()))
-        raise InputError(path, f"{len(dups)} duplicated {what}(s): {listed}{more}; each must appear once",
-                         row=", ".join(map(str, first)))
-
-
 def _map_ids(rule: IdRule, value: str, path: Path, row: object, column: object) -> tuple[str, str]:
     """(normalised sample ID, patient ID) of one raw ID; InputError naming file, row and column."""
     try:
@@ -272,12 +233,13 @@ def read_matrix(path: PathLike, *, orientation: str, id_rule: IdRuleSpec = "iden
             if not label:
                 raise InputError(path, f"empty {name_of[row_what]} in the first column ({orientation})", row=line,
                                  column=header[0] or "column 1")
-            rows.append(_parse_cells(record[1:], path, line, label, row_what, names, col_what))
+            rows.append(parse_numeric(record[1:], path, line, label, names, label_what=row_what, name_what=col_what,
+                                       value_what="value"))
             labels.append(label)
             lines.append(line)
     if not labels:
         raise InputError(path, f"no {row_what} rows after the header row ({orientation})")
-    _check_duplicated_labels(labels, lines, path, name_of[row_what])
+    check_duplicated_labels(labels, lines, path, name_of[row_what])
     values = np.vstack(rows)
     id_column = header[0] or "column 1"
     if genes_in_rows:
