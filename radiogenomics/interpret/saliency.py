@@ -14,9 +14,10 @@ runs a forward and a backward pass per class.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import logging
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -48,26 +49,18 @@ class Saliency:
         Returns a tensor of the inputs' shape, detached; absolute values when ``abs`` is true.
         """
         x = inputs.detach().clone().requires_grad_(True)
-        module = self.forward_func if isinstance(self.forward_func, nn.Module) else None
-        was_training = module.training if module is not None else False
-        if module is not None:
-            module.eval()
-        try:
-            with torch.enable_grad():
-                out = self.forward_func(x)
-                if out.ndim == 1:
-                    if target not in (None, 0):
-                        raise ValueError(f"target {target} requested from a network with a single output")
-                    selected = out
-                else:
-                    column = 0 if target is None else int(target)
-                    if not -out.shape[1] <= column < out.shape[1]:
-                        raise ValueError(f"target {target} is out of range for {out.shape[1]} outputs")
-                    selected = out[:, column]
-                (grad,) = torch.autograd.grad(selected.sum(), x)
-        finally:
-            if module is not None:
-                module.train(was_training)
+        with self._eval_mode(), torch.enable_grad():
+            out = self.forward_func(x)
+            if out.ndim == 1:
+                if target not in (None, 0):
+                    raise ValueError(f"target {target} requested from a network with a single output")
+                selected = out
+            else:
+                column = 0 if target is None else int(target)
+                if not -out.shape[1] <= column < out.shape[1]:
+                    raise ValueError(f"target {target} is out of range for {out.shape[1]} outputs")
+                selected = out[:, column]
+            (grad,) = torch.autograd.grad(selected.sum(), x)
         grad = grad.detach()
         return grad.abs() if abs else grad
 
@@ -81,31 +74,36 @@ class Saliency:
         targets[t], abs)``.
         """
         x = inputs.detach().clone().requires_grad_(True)
+        with self._eval_mode(), torch.enable_grad():
+            out = self.forward_func(x)
+            if out.ndim == 1:
+                out = out[:, None]
+            n_out = out.shape[1]
+            columns = list(range(n_out)) if targets is None else [int(t) for t in targets]
+            for t in columns:
+                if not -n_out <= t < n_out:
+                    raise ValueError(f"target {t} is out of range for {n_out} outputs")
+            if not columns:
+                return torch.zeros((0, *x.shape), dtype=x.dtype, device=x.device)
+            seeds = torch.zeros((len(columns), *out.shape), dtype=out.dtype, device=out.device)
+            for row, t in enumerate(columns):
+                seeds[row, :, t] = 1.0
+            grad = self._batched_grad(out, x, seeds)
+        grad = grad.detach()
+        return grad.abs() if abs else grad
+
+    @contextlib.contextmanager
+    def _eval_mode(self) -> Iterator[None]:
+        """An ``nn.Module`` forward function in eval mode for the block, then back in the mode it was in."""
         module = self.forward_func if isinstance(self.forward_func, nn.Module) else None
         was_training = module.training if module is not None else False
         if module is not None:
             module.eval()
         try:
-            with torch.enable_grad():
-                out = self.forward_func(x)
-                if out.ndim == 1:
-                    out = out[:, None]
-                n_out = out.shape[1]
-                columns = list(range(n_out)) if targets is None else [int(t) for t in targets]
-                for t in columns:
-                    if not -n_out <= t < n_out:
-                        raise ValueError(f"target {t} is out of range for {n_out} outputs")
-                if not columns:
-                    return torch.zeros((0, *x.shape), dtype=x.dtype, device=x.device)
-                seeds = torch.zeros((len(columns), *out.shape), dtype=out.dtype, device=out.device)
-                for row, t in enumerate(columns):
-                    seeds[row, :, t] = 1.0
-                grad = self._batched_grad(out, x, seeds)
+            yield
         finally:
             if module is not None:
                 module.train(was_training)
-        grad = grad.detach()
-        return grad.abs() if abs else grad
 
     @staticmethod
     def _batched_grad(out: torch.Tensor, x: torch.Tensor, seeds: torch.Tensor) -> torch.Tensor:
