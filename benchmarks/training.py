@@ -184,16 +184,6 @@ ABLATION_OPTIMIZERS = ("adadelta", "adam")
 LR = {"adadelta": 1.0, "adam": 1e-4, "adamw": 1e-4, "sgd": 1e-3}
 
 
-def _torch_optimizer(params, cfg: training.TrainingConfig, **impl) -> torch.optim.Optimizer:
-    """``torch.optim.<cfg.optimizer>`` with the config's settings and the implementation ``impl``
-    (``foreach=True``, ``fused=True``; none: torch's default, on the CPU the per-tensor for-loop)."""
-    name = cfg.optimizer.lower()
-    kw = {"lr": cfg.lr, "weight_decay": cfg.weight_decay, **training.optimizer_options(name, cfg.optimizer_settings)}
-    cls = {"adadelta": torch.optim.Adadelta, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW,
-           "sgd": torch.optim.SGD}[name]
-    return cls([p for p in params if p.requires_grad], **kw, **impl)
-
-
 class _KeepInPlaceGrads:
     """A torch optimiser whose ``zero_grad`` keeps the gradients the persistent-gradient Linear writes in
     place (as FastStep's own optimisers do), so that only the optimiser route differs."""
@@ -293,13 +283,13 @@ def bench_update(genes: int, hidden: list[int], optimizer: str, reps: int, compi
             ps.append(p)
         return ps
 
-    builders = {"torch default (for-loop)": lambda ps: _torch_optimizer(ps, cfg).step,
-                "torch foreach=True": lambda ps: _torch_optimizer(ps, cfg, foreach=True).step}
+    builders = {"torch default (for-loop)": lambda ps: training._optimizer(ps, cfg).step,
+                "torch foreach=True": lambda ps: training._optimizer(ps, cfg, foreach=True).step}
     if optimizer == "adam":
-        builders["torch fused=True"] = lambda ps: _torch_optimizer(ps, cfg, fused=True).step
+        builders["torch fused=True"] = lambda ps: training._optimizer(ps, cfg, fused=True).step
     if compile_:
         def compiled(ps):
-            opt = _torch_optimizer(ps, cfg, foreach=True)
+            opt = training._optimizer(ps, cfg, foreach=True)
             return torch.compile(opt.step)
         builders["torch.compile(foreach step)"] = compiled
     builders["BlockedOptimizer"] = lambda ps: training.BlockedOptimizer(ps, cfg).step
@@ -353,12 +343,12 @@ def bench_step_ablation(genes: int, hidden: list[int], batch: int, optimizer: st
     def plain(impl: dict | None = None):
         step = training.PlainStep(copy.deepcopy(net0), loss_fn, cfg)
         if impl is not None:
-            step.optimizer = _torch_optimizer(step.model.parameters(), cfg, **impl)
+            step.optimizer = training._optimizer(step.model.parameters(), cfg, **impl)
         return step
 
     def compiled_forward():
         model = copy.deepcopy(net0)
-        opt = _torch_optimizer(model.parameters(), cfg, foreach=True)
+        opt = training._optimizer(model.parameters(), cfg, foreach=True)
         fwd = torch.compile(lambda xb, yb: loss_fn(model(xb), yb))
 
         def step(xb, yb):
@@ -371,7 +361,7 @@ def bench_step_ablation(genes: int, hidden: list[int], batch: int, optimizer: st
 
     def compiled_step():
         model = copy.deepcopy(net0)
-        opt = _torch_optimizer(model.parameters(), cfg, foreach=True)
+        opt = training._optimizer(model.parameters(), cfg, foreach=True)
 
         @torch.compile
         def step(xb, yb):
@@ -388,7 +378,7 @@ def bench_step_ablation(genes: int, hidden: list[int], batch: int, optimizer: st
             _swap_classes(model, *swap)
         step = training.FastStep(model, loss_fn, cfg)
         if optimizer_route in ("foreach", "compiled"):
-            step.optimizer = _KeepInPlaceGrads(_torch_optimizer(model.parameters(), cfg, foreach=True),
+            step.optimizer = _KeepInPlaceGrads(training._optimizer(model.parameters(), cfg, foreach=True),
                                                compiled=optimizer_route == "compiled")
         return step
 
@@ -455,7 +445,7 @@ def bench_recompiles(genes: int, hidden: list[int], models: int) -> list[dict]:
     rows = []
     for k in range(models):
         net = nets.TargetNet(genes, hidden, 1, activation="tanh", dropout=0.3)
-        opt = _torch_optimizer(net.parameters(), cfg, foreach=True)
+        opt = training._optimizer(net.parameters(), cfg, foreach=True)
         step = torch.compile(opt.step)
         compiled = []
         for _ in range(4):

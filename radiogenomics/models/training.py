@@ -98,8 +98,11 @@ def set_seed(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def _optimizer(params, cfg: TrainingConfig, fused: bool | None = None) -> torch.optim.Optimizer:
-    return _torch_optimizer([p for p in params if p.requires_grad], cfg, fused)
+def _optimizer(params, cfg: TrainingConfig, fused: bool | None = None,
+               foreach: bool | None = None) -> torch.optim.Optimizer:
+    """torch's optimiser of ``cfg`` over the trainable ``params``; ``fused``/``foreach`` pick torch's implementation
+    (None: torch's default; benchmarks/training.py times each)."""
+    return _torch_optimizer([p for p in params if p.requires_grad], cfg, fused, foreach)
 
 
 #: Optimisers with a fused (one pass over the weights) torch kernel, used by :class:`FastStep`
@@ -135,9 +138,11 @@ def optimizer_options(name: str, settings: str = "torch") -> dict[str, Any]:
     return dict(_OPTIMIZER_OPTIONS[settings][name])
 
 
-def _torch_optimizer(params, cfg: TrainingConfig, fused: bool | None = None) -> torch.optim.Optimizer:
+def _torch_optimizer(params, cfg: TrainingConfig, fused: bool | None = None,
+                     foreach: bool | None = None) -> torch.optim.Optimizer:
     name = cfg.optimizer.lower()
-    kw = {"lr": cfg.lr, "weight_decay": cfg.weight_decay, **optimizer_options(name, cfg.optimizer_settings)}
+    kw = {"lr": cfg.lr, "weight_decay": cfg.weight_decay, "foreach": foreach,
+          **optimizer_options(name, cfg.optimizer_settings)}
     if name == "adam":
         return torch.optim.Adam(params, fused=fused, **kw)
     if name == "adamw":
